@@ -1,0 +1,302 @@
+#include "gateway/cli/commands.h"
+
+#include <csignal>
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "gateway/cli/args.h"
+#include "gateway/common/byte_source.h"
+#include "gateway/crypto/keys.h"
+#include "gateway/deployment.h"
+#include "gateway/http/api.h"
+#include "gateway/http/server.h"
+#include "gateway/ingest/ingest.h"
+#include "gateway/schema/adapter_registry.h"
+
+namespace gw::cli {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;
+constexpr int kExitRejected = 2;
+
+struct Command {
+  std::string name;  // "consumer add"
+  std::string summary;
+  std::string usage;
+  FlagSpec flags;
+  std::function<int(const Args&, std::ostream&, std::ostream&)> run;
+};
+
+int Fail(std::ostream& err, const Status& s) {
+  err << "gateway: " << s.message() << "\n";
+  return kExitError;
+}
+
+std::string ProfilesHelp() {
+  std::string out = "Profiles (from the adapter registry):\n";
+  for (const auto* a : AdapterRegistry::Global().All()) {
+    std::string charsets;
+    for (const auto& c : a->charsets) charsets += (charsets.empty() ? "" : ", ") + c;
+    out += "  " + a->profile + "  " + a->description + (a->country.empty() ? "" : "; country " + a->country) +
+           (charsets.empty() ? "" : "; charsets " + charsets) + "\n";
+  }
+  return out;
+}
+
+int Init(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional().size() != 1) return Fail(err, Status::InvalidArgument("usage: gateway init DIR"));
+  const std::string& dir = a.positional()[0];
+  Status s = Deployment::Init(dir);
+  if (!s.ok()) return Fail(err, s);
+  out << "initialised gateway deployment in " << dir << "\n"
+      << "  settings:  " << dir << "/gateway.toml\n"
+      << "  keys:      " << dir << "/keys/ (keep secret; back up offline)\n"
+      << "  policies:  " << dir << "/policies/ (nothing is shared until a grant says so)\n"
+      << "next: gateway consumer add NAME --dir " << dir << ", then gateway serve --dir " << dir << "\n";
+  return kExitOk;
+}
+
+int Ingest(const Args& a, std::ostream& out, std::ostream& err) {
+  auto dir = a.Require("dir");
+  auto country = a.Require("country");
+  auto ref = a.Require("ref-date");
+  auto profile = a.Require("profile");
+  for (const auto* r : {&dir, &country, &ref, &profile})
+    if (!r->ok()) return Fail(err, r->status());
+  if (a.positional().size() != 1) {
+    return Fail(err, Status::InvalidArgument("exactly one FILE is required (use - for standard input)"));
+  }
+  auto date = ParseIsoDate(*ref);
+  if (!date) return Fail(err, Status::InvalidArgument("--ref-date must be a real date YYYY-MM-DD"));
+  IngestRequest req{*country, *date, *profile, a.Get("charset").value_or(""), a.Has("partial")};
+  if (Status s = ValidateIngestRequest(req); !s.ok()) return Fail(err, s);
+  auto deployment = Deployment::Open(*dir);
+  if (!deployment.ok()) return Fail(err, deployment.status());
+  auto file = FileSource::Open(a.positional()[0]);
+  if (!file.ok()) return Fail(err, file.status());
+  Ingestor ingestor((*deployment)->store(), (*deployment)->keys());
+  auto receipt = ingestor.Ingest(req, **file);
+  if (!receipt.ok()) return Fail(err, receipt.status());
+  out << receipt->ToJson(2) << "\n";
+  if (receipt->committed()) return kExitOk;
+  if (receipt->error_message) {
+    err << "gateway: snapshot rejected: " << *receipt->error_message << "\n";
+  } else {
+    err << "gateway: snapshot rejected: " << receipt->rejected.size()
+        << " invalid row(s); nothing was stored (use --partial to commit the valid rows)\n";
+  }
+  return kExitRejected;
+}
+
+int ConsumerAdd(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional().size() != 1) {
+    return Fail(err, Status::InvalidArgument("usage: gateway consumer add NAME --dir DIR [--role consumer|operator]"));
+  }
+  const std::string& name = a.positional()[0];
+  static const std::regex kName("[a-z0-9][a-z0-9_.-]{0,63}");
+  if (!std::regex_match(name, kName)) {
+    return Fail(err, Status::InvalidArgument(
+                         "consumer name must be 1-64 characters of a-z, 0-9, '_', '.', '-', "
+                         "starting with a letter or digit"));
+  }
+  std::string role = a.Get("role").value_or("consumer");
+  if (role != "consumer" && role != "operator") {
+    return Fail(err, Status::InvalidArgument("--role must be consumer or operator"));
+  }
+  auto dir = a.Require("dir");
+  if (!dir.ok()) return Fail(err, dir.status());
+  auto deployment = Deployment::Open(*dir);
+  if (!deployment.ok()) return Fail(err, deployment.status());
+  auto key = (*deployment)->keys().TokenKey();
+  if (!key.ok()) return Fail(err, key.status());
+  std::string token = "gwt_" + ToBase64Url(RandomBytes(32));
+  Status s = (*deployment)->store().AddConsumer(name, role, HashToken(*key, token));
+  if (!s.ok()) return Fail(err, s);
+  err << "added " << role << " \"" << name << "\". The token below is shown once and stored only "
+      << "as a keyed hash: hand it over securely.\n";
+  out << token << "\n";
+  return kExitOk;
+}
+
+int PolicyCheck(const Args& a, std::ostream& out, std::ostream& err) {
+  auto dir = a.Require("dir");
+  if (!dir.ok()) return Fail(err, dir.status());
+  auto policy = LoadPolicies(*dir + "/policies");
+  if (!policy.ok()) return Fail(err, policy.status());
+  const Date today = TodayUtc();
+  out << "effective grants (" << policy->grants().size() << "):\n";
+  int warnings = 0;
+  for (const auto& g : policy->grants()) {
+    std::string dims, pops;
+    for (Dim d : g.dimensions) dims += (dims.empty() ? "" : ",") + std::string(DimName(d));
+    for (const auto& p : g.pop_types) pops += (pops.empty() ? "" : ",") + p;
+    bool expired = g.expires && today > *g.expires;
+    out << "  " << g.country << " -> " << g.consumer << "  mechanism=" << MechanismName(g.mechanism)
+        << " pop_types=" << pops << " dimensions=" << dims;
+    if (g.mechanism == Mechanism::kDp) {
+      out << " epsilon=" << g.epsilon_micro / 1e6 << " budget=" << g.budget_micro / 1e6;
+    }
+    if (g.threshold) out << " threshold=" << g.threshold;
+    if (g.rounding) out << " rounding=" << g.rounding;
+    if (g.expires) out << " expires=" << g.expires->ToIso() << (expired ? " (EXPIRED: not applied)" : "");
+    out << "  [" << g.file << " #" << g.index << "]\n";
+    if (g.mechanism == Mechanism::kNone) {
+      ++warnings;
+      err << "warning: " << g.Describe() << " releases EXACT counts (mechanism \"none\"); "
+          << "use it only for a country's own data or an explicit operator decision\n";
+    }
+    if (g.mechanism == Mechanism::kDp) {
+      ++warnings;
+      err << "warning: " << g.Describe()
+          << " uses \"dp\", which this gateway version does not provide yet: its data are withheld\n";
+    }
+    if (g.mechanism == Mechanism::kSdc && g.threshold == 0) {
+      ++warnings;
+      err << "warning: " << g.Describe() << " uses \"sdc\" without a threshold: nothing is suppressed\n";
+    }
+  }
+  out << "policies are valid; " << warnings << " warning(s)\n";
+  return kExitOk;
+}
+
+// Signals are blocked in every thread and taken synchronously by the main
+// thread, so no handler runs inside a server thread.
+int Serve(const Args& a, std::ostream& out, std::ostream& err) {
+  auto dir = a.Require("dir");
+  if (!dir.ok()) return Fail(err, dir.status());
+  auto opened = Deployment::Open(*dir);
+  if (!opened.ok()) return Fail(err, opened.status());
+  Deployment& d = **opened;
+  if (Status s = d.store().CheckIntegrity(); !s.ok()) {
+    return Fail(err, s.WithContext("refusing to start; restore the database from a backup (docs/operations.md)"));
+  }
+  if (Status s = d.policies().Reload(); !s.ok()) return Fail(err, s.WithContext("policies"));
+  if (auto key = d.keys().TokenKey(); !key.ok()) return Fail(err, key.status());
+  DeploymentConfig cfg = d.config();
+  if (auto listen = a.Get("listen")) {
+    if (Status s = ParseListen(*listen, cfg.listen_host, cfg.listen_port); !s.ok()) return Fail(err, s);
+  }
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals, sig);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  http::Router router;
+  http::Api api(d);
+  api.Register(router);
+  http::ServerOptions options;
+  options.threads = cfg.threads;
+  options.header_limit = cfg.max_header_bytes;
+  options.body_limit = cfg.max_body_bytes;
+  options.max_connections = cfg.max_connections;
+  options.header_timeout = cfg.header_timeout;
+  options.body_timeout = cfg.body_timeout;
+  options.idle_timeout = cfg.idle_timeout;
+  options.on_complete = [](const http::Request& req, const http::Response& res,
+                           std::chrono::microseconds took) {
+    // One structured line per request: never a token, a body or a query string.
+    nlohmann::json line = {{"event", "request"},    {"method", req.method},
+                           {"path", req.path},      {"status", res.status},
+                           {"duration_us", took.count()}};
+    std::fprintf(stderr, "%s\n",
+                 line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  };
+  http::Server server(options, router);
+  if (Status s = server.Listen(cfg.listen_host, cfg.listen_port); !s.ok()) return Fail(err, s);
+  server.Start();
+  std::string host = cfg.listen_host.find(':') != std::string::npos ? "[" + cfg.listen_host + "]" : cfg.listen_host;
+  out << "listening on http://" << host << ":" << server.port() << std::endl;
+
+  while (true) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      Status s = d.policies().Reload();
+      err << (s.ok() ? "policies reloaded\n" : "policy reload failed, previous policies stay in force: " + s.message() + "\n");
+      continue;
+    }
+    err << "stopping (signal " << sig << ")\n";
+    break;
+  }
+  server.Stop();
+  server.Wait();
+  return kExitOk;
+}
+
+std::vector<Command> Commands() {
+  return {
+      {"init", "create a new deployment directory", "gateway init DIR", {}, Init},
+      {"ingest",
+       "validate a national file and commit it as a snapshot",
+       "gateway ingest --dir DIR --country CODE --ref-date YYYY-MM-DD --profile P [--charset C] "
+       "[--partial] FILE\n\nPrints the receipt as JSON on stdout. Exit 0 committed, 2 rejected, 1 "
+       "other errors. Strict by default: one invalid row rejects the snapshot; --partial commits "
+       "the valid rows and lists the rest. FILE may be - for standard input.",
+       {{"dir", "country", "ref-date", "profile", "charset"}, {"partial"}},
+       Ingest},
+      {"serve",
+       "run the HTTP server",
+       "gateway serve --dir DIR [--listen HOST:PORT]\n\nPrints \"listening on URL\" once ready. "
+       "SIGHUP reloads the policies; SIGTERM or SIGINT stops gracefully.",
+       {{"dir", "listen"}, {}},
+       Serve},
+      {"consumer add",
+       "register a consumer or operator and print its token once",
+       "gateway consumer add NAME --dir DIR [--role consumer|operator]",
+       {{"dir", "role"}, {}},
+       ConsumerAdd},
+      {"policy check",
+       "validate the sharing policies and print the effective grants",
+       "gateway policy check --dir DIR",
+       {{"dir"}, {}},
+       PolicyCheck},
+  };
+}
+
+void PrintUsage(std::ostream& out) {
+  out << "gateway: the Central Asia migration-data gateway\n\nCommands:\n";
+  for (const auto& c : Commands()) out << "  " << std::left << std::setw(14) << c.name << c.summary << "\n";
+  out << "\nRun gateway COMMAND --help for a command's options.\n";
+}
+
+}  // namespace
+
+int Run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  if (argv.empty() || argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
+    PrintUsage(argv.empty() ? err : out);
+    return argv.empty() ? kExitError : kExitOk;
+  }
+  for (const auto& c : Commands()) {
+    // Two-word commands ("consumer add") match two arguments.
+    size_t words = c.name.find(' ') == std::string::npos ? 1 : 2;
+    if (argv.size() < words) continue;
+    std::string given = words == 1 ? argv[0] : argv[0] + " " + argv[1];
+    if (given != c.name) continue;
+    std::vector<std::string> rest(argv.begin() + static_cast<long>(words), argv.end());
+    auto args = Args::Parse(rest, c.flags);
+    if (!args.ok()) {
+      err << "gateway " << c.name << ": " << args.status().message() << "\nusage: " << c.usage << "\n";
+      return kExitError;
+    }
+    if (args->Has("help")) {
+      out << "usage: " << c.usage << "\n";
+      if (c.name == "ingest") out << "\n" << ProfilesHelp();
+      return kExitOk;
+    }
+    return c.run(*args, out, err);
+  }
+  err << "gateway: unknown command \"" << argv[0] << "\"\n";
+  PrintUsage(err);
+  return kExitError;
+}
+
+}  // namespace gw::cli

@@ -1,0 +1,27 @@
+// Unicode text helpers (ICU): validation, normalisation and the comparison
+// key used for headers and code values (NFC, trimmed, case-folded).
+//
+// Thread-safety: pure functions; safe from any thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gw {
+
+// True if `s` is well-formed UTF-8.
+bool IsValidUtf8(std::string_view s);
+
+// NFC normalisation of UTF-8 text. Invalid UTF-8 yields nullopt.
+std::optional<std::string> ToNfc(std::string_view utf8);
+
+// The comparison key: NFC, Unicode white space trimmed at both ends and runs of
+// inner white space collapsed to one space, then full case folding (and NFC
+// again, as folding may denormalise). Invalid UTF-8 yields an empty string.
+std::string FoldKey(std::string_view utf8);
+
+// Trims ASCII and Unicode white space (incl. NBSP) at both ends.
+std::string_view TrimSpace(std::string_view utf8);
+
+}  // namespace gw

@@ -1,0 +1,25 @@
+#include "gateway/crypto/digest.h"
+
+#include "gateway/crypto/keys.h"
+
+namespace gw {
+
+Sha256::Sha256() {
+  InitCrypto();
+  crypto_hash_sha256_init(&state_);
+}
+
+void Sha256::Update(std::string_view bytes) {
+  crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(bytes.data()),
+                            bytes.size());
+}
+
+std::string Sha256::Final() {
+  std::string out(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256_final(&state_, reinterpret_cast<unsigned char*>(out.data()));
+  return out;
+}
+
+std::string FormatDigest(std::string_view raw_sha256) { return "sha256:" + ToHex(raw_sha256); }
+
+}  // namespace gw

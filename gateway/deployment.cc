@@ -1,0 +1,180 @@
+#include "gateway/deployment.h"
+
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace gw {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kDefaultConfig = R"(# Gateway settings. Every limit has a sane default; change what you need.
+
+[server]
+listen = "127.0.0.1:8080"     # HOST:PORT; port 0 lets the OS choose
+threads = 0                   # 0: one per CPU core
+max_body_bytes = 1048576      # larger request bodies get 413
+max_header_bytes = 16384
+max_connections = 1024
+header_timeout_ms = 10000     # the request head must arrive within this time
+body_timeout_ms = 60000
+idle_timeout_ms = 30000       # keep-alive connections idle longer are closed
+
+[storage]
+database = "data/gateway.db"  # relative to the deployment directory
+)";
+
+constexpr const char* kPolicyReadme = R"(# Sharing policies: one [[grant]] table per grant (country -> consumer).
+# Nothing is shared until a grant says so. See docs/privacy.md.
+#
+# [[grant]]
+# country    = "KAZ"
+# consumer   = "unhcr"
+# pop_types  = ["REF", "ASY", "STA"]
+# dimensions = ["coa", "coo", "pop_type", "sex", "age"]
+# mechanism  = "sdc"
+# threshold  = 5
+)";
+
+Status WriteNewFile(const std::string& path, const std::string& text) {
+  if (fs::exists(path)) return Status::Ok();
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  if (!out) return Status::IoError("cannot write " + path);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParseListen(const std::string& text, std::string& host, uint16_t& port) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    return Status::InvalidArgument("listen address \"" + text + "\" must be HOST:PORT");
+  }
+  std::string h = text.substr(0, colon), p = text.substr(colon + 1);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  int value = 0;
+  for (char c : p) {
+    if (c < '0' || c > '9' || value > 65535) {
+      return Status::InvalidArgument("listen address \"" + text + "\": bad port");
+    }
+    value = value * 10 + (c - '0');
+  }
+  if (value > 65535) return Status::InvalidArgument("listen address \"" + text + "\": bad port");
+  host = h;
+  port = static_cast<uint16_t>(value);
+  return Status::Ok();
+}
+
+Result<DeploymentConfig> ParseConfig(const std::string& text, const std::string& file) {
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << file << ":" << e.source().begin.line << ": " << e.description();
+    return Status::InvalidArgument(os.str());
+  }
+  DeploymentConfig c;
+  auto bad = [&](const std::string& key, const std::string& what) {
+    return Status::InvalidArgument(file + ": key \"" + key + "\" " + what);
+  };
+  if (auto listen = root["server"]["listen"]) {
+    auto s = listen.value<std::string>();
+    if (!s) return bad("server.listen", "must be a string HOST:PORT");
+    GW_RETURN_IF_ERROR(ParseListen(*s, c.listen_host, c.listen_port).WithContext(file));
+  }
+  struct IntKey {
+    const char* name;
+    int64_t min, max;
+    std::function<void(int64_t)> set;
+  };
+  const IntKey keys[] = {
+      {"threads", 0, 256, [&](int64_t v) { c.threads = static_cast<int>(v); }},
+      {"max_body_bytes", 1024, int64_t{1} << 40, [&](int64_t v) { c.max_body_bytes = static_cast<size_t>(v); }},
+      {"max_header_bytes", 1024, 1 << 20, [&](int64_t v) { c.max_header_bytes = static_cast<size_t>(v); }},
+      {"max_connections", 1, 1 << 20, [&](int64_t v) { c.max_connections = static_cast<size_t>(v); }},
+      {"header_timeout_ms", 100, 3600000, [&](int64_t v) { c.header_timeout = std::chrono::milliseconds(v); }},
+      {"body_timeout_ms", 100, 3600000, [&](int64_t v) { c.body_timeout = std::chrono::milliseconds(v); }},
+      {"idle_timeout_ms", 100, 3600000, [&](int64_t v) { c.idle_timeout = std::chrono::milliseconds(v); }},
+  };
+  if (const toml::table* server = root["server"].as_table()) {
+    for (const auto& [k, v] : *server) {
+      std::string key(k.str());
+      if (key == "listen") continue;
+      const IntKey* spec = nullptr;
+      for (const auto& ik : keys)
+        if (key == ik.name) spec = &ik;
+      if (spec == nullptr) return bad("server." + key, "is unknown");
+      auto value = v.value<int64_t>();
+      if (!v.is_integer() || !value || *value < spec->min || *value > spec->max) {
+        return bad("server." + key, "must be a whole number from " + std::to_string(spec->min) +
+                                        " to " + std::to_string(spec->max));
+      }
+      spec->set(*value);
+    }
+  }
+  if (auto db = root["storage"]["database"]) {
+    auto s = db.value<std::string>();
+    if (!s || s->empty()) return bad("storage.database", "must be a file path");
+    c.database = *s;
+  }
+  for (const auto& [k, v] : root) {
+    if (k.str() != "server" && k.str() != "storage") {
+      return Status::InvalidArgument(file + ": unknown section \"" + std::string(k.str()) + "\"");
+    }
+  }
+  return c;
+}
+
+Status Deployment::Init(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
+  const std::string config = dir + "/gateway.toml";
+  if (fs::exists(config)) {
+    return Status::Conflict(dir + " is already a gateway deployment (it has gateway.toml)");
+  }
+  for (const char* sub : {"policies", "data"}) {
+    fs::create_directories(dir + "/" + sub, ec);
+    if (ec) return Status::IoError("cannot create " + dir + "/" + sub + ": " + ec.message());
+  }
+  fs::permissions(dir + "/data", fs::perms::owner_all, ec);
+  KeyRing keys(dir + "/keys");
+  GW_RETURN_IF_ERROR(keys.CreateMissing(kReportingCountries));
+  GW_RETURN_IF_ERROR(WriteNewFile(dir + "/policies/README.toml", kPolicyReadme));
+  GW_ASSIGN_OR_RETURN(auto parsed, ParseConfig(kDefaultConfig, "gateway.toml"));
+  GW_ASSIGN_OR_RETURN(auto store, Store::Open(dir + "/" + parsed.database, true));
+  // Written last: its presence marks a complete deployment.
+  return WriteNewFile(config, kDefaultConfig);
+}
+
+Result<std::unique_ptr<Deployment>> Deployment::Open(const std::string& dir) {
+  const std::string config_path = dir + "/gateway.toml";
+  std::ifstream in(config_path);
+  if (!in) {
+    return Status::NotFound(dir + " is not a gateway deployment (no gateway.toml); run gateway init " + dir);
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  GW_ASSIGN_OR_RETURN(DeploymentConfig config, ParseConfig(text.str(), config_path));
+  std::unique_ptr<Deployment> d(new Deployment(dir, config));
+  std::string db = config.database.front() == '/' ? config.database : dir + "/" + config.database;
+  if (!fs::exists(db)) {
+    return Status::NotFound("database " + db + " is missing; restore it from a backup "
+                            "(see docs/operations.md) or run gateway init in a new directory");
+  }
+  auto store = Store::Open(db, false);
+  if (!store.ok()) {
+    return store.status().WithContext("cannot open the store (if it is damaged, restore " + db +
+                                      " from a backup as docs/operations.md explains)");
+  }
+  d->store_ = std::move(store).value();
+  return d;
+}
+
+}  // namespace gw

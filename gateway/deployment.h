@@ -1,0 +1,70 @@
+// Deployment: one gateway installation in a directory.
+//
+//   DIR/gateway.toml        settings (listen address, limits, database path)
+//   DIR/keys/               secret keys, mode 0700/0600 (see crypto/key_ring.h)
+//   DIR/policies/*.toml     sharing policies ([[grant]] tables)
+//   DIR/data/gateway.db     the SQLite store (WAL)
+//
+// Thread-safety: the accessors return thread-safe components.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "gateway/common/status.h"
+#include "gateway/crypto/key_ring.h"
+#include "gateway/privacy/policy.h"
+#include "gateway/storage/store.h"
+
+namespace gw {
+
+// The five reporting countries of the exchange.
+inline const std::vector<std::string> kReportingCountries = {"KAZ", "KGZ", "TJK", "TKM", "UZB"};
+
+struct DeploymentConfig {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8080;
+  int threads = 0;  // 0: one per core
+  size_t max_body_bytes = 1 << 20;
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_connections = 1024;
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds body_timeout{60000};
+  std::chrono::milliseconds idle_timeout{30000};
+  std::string database = "data/gateway.db";  // relative to DIR
+};
+
+// Parses "HOST:PORT" ("[::1]:8080" for IPv6).
+Status ParseListen(const std::string& text, std::string& host, uint16_t& port);
+// Parses gateway.toml text; errors name the file and key.
+Result<DeploymentConfig> ParseConfig(const std::string& text, const std::string& file);
+
+class Deployment {
+ public:
+  // Creates a new deployment in `dir` (which may exist but must not hold a
+  // gateway.toml yet): folders, keys, default settings, an empty database.
+  static Status Init(const std::string& dir);
+  // Opens an existing deployment and its database. Policies are not loaded
+  // here (a server loads them with policies().Reload(), which may fail).
+  static Result<std::unique_ptr<Deployment>> Open(const std::string& dir);
+
+  const std::string& dir() const { return dir_; }
+  const DeploymentConfig& config() const { return config_; }
+  Store& store() { return *store_; }
+  KeyRing& keys() { return keys_; }
+  PolicyStore& policies() { return policies_; }
+
+ private:
+  Deployment(std::string dir, DeploymentConfig config)
+      : dir_(std::move(dir)), config_(std::move(config)), keys_(dir_ + "/keys"),
+        policies_(dir_ + "/policies") {}
+  std::string dir_;
+  DeploymentConfig config_;
+  KeyRing keys_;
+  PolicyStore policies_;
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace gw

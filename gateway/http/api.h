@@ -1,0 +1,41 @@
+// The gateway's HTTP API on top of the generic router: authentication by
+// bearer token, the routes of PRODUCT.md, and the single mapping from Status
+// codes to HTTP status codes. Handlers are thin: they parse, call the engine,
+// and format.
+//
+// Thread-safety: handlers run concurrently on server threads; everything they
+// touch (Store, PolicyStore, KeyRing, QueryEngine) is thread-safe.
+#pragma once
+
+#include <memory>
+
+#include "gateway/deployment.h"
+#include "gateway/http/router.h"
+#include "gateway/privacy/disclosure.h"
+#include "gateway/query/query_engine.h"
+
+namespace gw::http {
+
+// HTTP status for a Status code (the one place this mapping is made).
+int HttpStatusFor(Code code);
+Response ErrorFromStatus(const Status& status);
+
+class Api {
+ public:
+  explicit Api(Deployment& deployment);
+  void Register(Router& router);
+
+ private:
+  Result<Principal> Authenticate(const Request& request);
+  Response Healthz(const Request& request);
+  Response Aggregates(const Request& request);
+  Response Snapshots(const Request& request);
+  Response Codelists(const Request& request);
+  Response Codelist(const Request& request);
+
+  Deployment& deployment_;
+  std::unique_ptr<DisclosureControl> disclosure_;
+  QueryEngine engine_;
+};
+
+}  // namespace gw::http

@@ -1,0 +1,73 @@
+// Router: maps (method, decoded path) to a Handler.
+//
+// Patterns are absolute paths whose segments are either literals or "{name}"
+// placeholders, e.g. "/v1/snapshots/{country}/{ref_date}". A placeholder
+// matches exactly one non-empty segment; matching is exact otherwise (no
+// trailing-slash or case folding, no prefix routes), so every servable URL is
+// one the router was told about and Routes() can be checked against the
+// OpenAPI document. Because the server decodes the path before routing, "%2F"
+// in a request path splits a segment like "/" does: a parameter value never
+// contains '/'.
+//
+// When several patterns match, the most specific wins: segments are compared
+// left to right and a literal beats a placeholder ("/v1/snapshots/latest"
+// beats "/v1/snapshots/{id}" for GET .../latest). Ties go to the route added
+// first. A HEAD request without a HEAD route is served by the GET route (the
+// server then drops the body).
+//
+// Dispatch answers 404 when no pattern matches the path and 405 with an Allow
+// header when some pattern matches but not for this method. Exceptions thrown
+// by a handler are caught and answered 500 without their what(): messages of
+// exceptions from deep inside a handler may carry submitted values.
+//
+// Routes are few (tens), so Dispatch scans them linearly.
+//
+// Thread-safety: Add() must complete before the server starts; Dispatch(),
+// Routes() and size() are const and safe to call concurrently.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gateway/http/request.h"
+
+namespace gw::http {
+
+class Router {
+ public:
+  // `pattern` must start with '/'. Adding a (method, pattern) pair that is
+  // already present replaces its handler: routes are wired once at start-up and
+  // Routes() makes duplicates visible to the OpenAPI check.
+  void Add(std::string method, std::string pattern, Handler handler);
+
+  // Fills request.path_params from the matched pattern and runs its handler on
+  // the calling thread.
+  Response Dispatch(Request& request) const;
+
+  // (method, pattern) in the order added.
+  std::vector<std::pair<std::string, std::string>> Routes() const;
+
+  size_t size() const { return routes_.size(); }
+
+ private:
+  struct Segment {
+    std::string text;  // the literal, or the placeholder's name
+    bool is_param = false;
+  };
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<Segment> segments;
+    Handler handler;
+  };
+
+  static std::vector<Segment> ParsePattern(const std::string& pattern);
+  static bool Matches(const Route& route, const std::vector<std::string_view>& parts);
+  // True if `a` is more specific than `b` (both match the same path).
+  static bool MoreSpecific(const Route& a, const Route& b);
+
+  std::vector<Route> routes_;
+};
+
+}  // namespace gw::http

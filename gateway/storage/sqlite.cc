@@ -1,0 +1,143 @@
+#include "gateway/storage/sqlite.h"
+
+namespace gw::sql {
+
+Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mode mode) {
+  int flags = SQLITE_OPEN_NOMUTEX;
+  switch (mode) {
+    case Mode::kReadWriteCreate: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
+    case Mode::kReadWrite: flags |= SQLITE_OPEN_READWRITE; break;
+    case Mode::kReadOnly: flags |= SQLITE_OPEN_READONLY; break;
+  }
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return Status::IoError("cannot open database " + path + ": " + msg);
+  }
+  sqlite3_extended_result_codes(db, 1);
+  // Another process (a CLI ingest beside the server) may hold the write lock
+  // for a while; wait rather than fail at once.
+  sqlite3_busy_timeout(db, 10000);
+  return std::unique_ptr<Connection>(new Connection(db));
+}
+
+Connection::~Connection() { sqlite3_close_v2(db_); }
+
+Status Connection::Error(const std::string& what) const {
+  int rc = sqlite3_extended_errcode(db_);
+  std::string msg = what + ": " + sqlite3_errmsg(db_);
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return Status::Unavailable(msg + " (the database is locked by another writer)");
+    case SQLITE_FULL: return Status::IoError(msg + " (the disk is full)");
+    case SQLITE_READONLY: return Status::IoError(msg + " (the data directory is read-only)");
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return Status::Corruption(msg);
+    default: return Status::IoError(msg);
+  }
+}
+
+Status Connection::Exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    sqlite3_free(err);
+    return Error("sql");
+  }
+  return Status::Ok();
+}
+
+Result<Statement> Connection::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &stmt, nullptr) != SQLITE_OK) {
+    return Error("prepare");
+  }
+  return Statement(stmt, this);
+}
+
+int64_t Connection::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
+int Connection::Changes() const { return sqlite3_changes(db_); }
+
+Statement& Statement::operator=(Statement&& o) noexcept {
+  if (this != &o) {
+    sqlite3_finalize(stmt_);
+    stmt_ = o.stmt_;
+    conn_ = o.conn_;
+    o.stmt_ = nullptr;
+  }
+  return *this;
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::Bind(int index, int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+Statement& Statement::Bind(int index, std::string_view text) {
+  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::BindBlob(int index, const void* data, size_t size) {
+  sqlite3_bind_blob(stmt_, index, data, static_cast<int>(size), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::BindNull(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+Result<bool> Statement::Step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return conn_->Error("step");
+}
+
+Status Statement::Run() {
+  while (true) {
+    auto r = Step();
+    if (!r.ok()) {
+      sqlite3_reset(stmt_);
+      return r.status();
+    }
+    if (!*r) break;
+  }
+  return Reset();
+}
+
+Status Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  return Status::Ok();
+}
+
+int64_t Statement::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+std::string Statement::Text(int col) const {
+  const unsigned char* t = sqlite3_column_text(stmt_, col);
+  return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(stmt_, col)) : "";
+}
+std::string Statement::Blob(int col) const {
+  const void* b = sqlite3_column_blob(stmt_, col);
+  return b ? std::string(static_cast<const char*>(b), sqlite3_column_bytes(stmt_, col)) : "";
+}
+bool Statement::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+Result<std::unique_ptr<Transaction>> Transaction::Begin(Connection& conn) {
+  GW_RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE"));
+  return std::unique_ptr<Transaction>(new Transaction(conn));
+}
+
+Transaction::~Transaction() {
+  if (!done_) (void)conn_.Exec("ROLLBACK");
+}
+
+Status Transaction::Commit() {
+  GW_RETURN_IF_ERROR(conn_.Exec("COMMIT"));
+  done_ = true;
+  return Status::Ok();
+}
+
+}  // namespace gw::sql

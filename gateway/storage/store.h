@@ -1,0 +1,140 @@
+// Store: the gateway's SQLite database (WAL, prepared statements only, schema
+// migrations through PRAGMA user_version).
+//
+// It holds snapshots (country, reference date, version, digest, receipt, which
+// version is current), pseudonymised persons, the counts per cell computed once
+// at commit (queries read only these), and consumers with hashed tokens. It
+// never stores names, national IDs or exact birth dates: nothing in its API
+// accepts them.
+//
+// Snapshots are written through a SnapshotWriter, which holds one write
+// transaction from the first row to the commit: a snapshot becomes visible
+// all at once, with the new version made current in the same transaction, or
+// not at all (a crash or an abort rolls it back).
+//
+// Thread-safety: Store is thread-safe. Reads use a pool of connections, one
+// per concurrent caller; writes are serialised by SQLite's write lock (BEGIN
+// IMMEDIATE), which also orders writers in other processes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/common/status.h"
+#include "gateway/crypto/keys.h"
+#include "gateway/schema/dimensions.h"
+#include "gateway/schema/records.h"
+#include "gateway/storage/sqlite.h"
+
+namespace gw {
+
+struct SnapshotInfo {
+  int64_t id = 0;
+  std::string country;
+  std::string ref_date;  // YYYY-MM-DD
+  int64_t version = 0;
+  std::string profile;
+  std::string digest;
+  std::string created_at;  // UTC, ISO 8601
+  bool current = false;
+  int64_t rows = 0, accepted = 0, expired = 0, in_stock = 0, rejected = 0;
+  std::string receipt_json;
+};
+
+// What is stored of one person.
+struct StoredPerson {
+  std::string pop_type, coo, sex, age, region;
+  std::string reg_month;    // YYYY-MM
+  std::string valid_until;  // YYYY-MM-DD or empty
+  bool in_stock = false;
+};
+
+// Counts keyed by (pop_type, coo, sex, age, region).
+using CellKey = std::array<std::string, 5>;
+
+struct SnapshotTotals {
+  int64_t rows = 0, accepted = 0, expired = 0, in_stock = 0, rejected = 0;
+};
+
+class SnapshotWriter {
+ public:
+  virtual ~SnapshotWriter() = default;  // aborts unless committed
+  virtual int64_t version() const = 0;
+  // Returns false, storing nothing, if the person key is already in this snapshot.
+  virtual Result<bool> AddPerson(const PersonKey& key, const StoredPerson& person) = 0;
+  // Adds to the count of a cell (persons in stock, or a pre-tabulated count).
+  virtual void AddCount(const CellKey& cell, int64_t count) = 0;
+  // Writes the counts, the receipt and makes this version current, atomically.
+  virtual Status Commit(const std::string& digest, const SnapshotTotals& totals,
+                        const std::string& receipt_json) = 0;
+};
+
+// One row of an aggregate read: the values of the requested dimensions (in
+// the order asked) and the summed count.
+struct CountRow {
+  std::vector<std::string> values;
+  int64_t count = 0;
+};
+
+struct ConsumerInfo {
+  std::string name;
+  std::string role;  // "consumer" or "operator"
+};
+
+class Store {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  // Opens (creating if `create`) the database and brings its schema up to date.
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, bool create);
+  ~Store();
+
+  // Starts a new uncommitted snapshot for (country, ref_date); blocks other writers until done.
+  Result<std::unique_ptr<SnapshotWriter>> BeginSnapshot(const std::string& country,
+                                                        const std::string& ref_date,
+                                                        const std::string& profile);
+
+  Result<std::optional<SnapshotInfo>> CurrentSnapshot(const std::string& country,
+                                                      const std::string& ref_date);
+  // Current snapshots of every country for one reference date, by country.
+  Result<std::vector<SnapshotInfo>> CurrentSnapshots(const std::string& ref_date);
+  // All versions, newest reference date first; `country` empty: all countries.
+  Result<std::vector<SnapshotInfo>> ListSnapshots(const std::string& country);
+
+  // Sums the counts of one snapshot grouped by `dims` (never Dim::kCoa), keeping
+  // only cells whose value for each filtered dimension is in its list.
+  Result<std::vector<CountRow>> ReadCounts(
+      int64_t snapshot_id, const std::vector<Dim>& dims,
+      const std::array<std::vector<std::string>, kDimCount>& filters);
+
+  Status AddConsumer(const std::string& name, const std::string& role,
+                     const std::string& token_hash);
+  Result<std::optional<ConsumerInfo>> FindConsumerByTokenHash(const std::string& token_hash);
+  Result<std::vector<ConsumerInfo>> ListConsumers();
+
+  // PRAGMA quick_check on a read connection; used at start-up.
+  Status CheckIntegrity();
+
+ private:
+  explicit Store(std::string path) : path_(std::move(path)) {}
+  class Reader;
+  Result<std::unique_ptr<sql::Connection>> AcquireReader();
+  void ReleaseReader(std::unique_ptr<sql::Connection> conn);
+  template <typename Fn>
+  auto WithReader(Fn&& fn) -> decltype(fn(std::declval<sql::Connection&>()));
+
+  std::string path_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<sql::Connection>> idle_readers_;  // guarded by mu_
+  std::unique_ptr<sql::Connection> writer_;                     // guarded by writer_mu_
+  std::mutex writer_mu_;
+  friend class SqliteSnapshotWriter;
+};
+
+}  // namespace gw

@@ -1,0 +1,56 @@
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "gateway/deployment.h"
+#include "support/test_deployment.h"
+
+namespace gw {
+
+TEST_CASE("init creates folders, secret keys with mode 0600, settings and a database", "[deployment]") {
+  test::TempDir tmp;
+  std::string dir = tmp.path() + "/gw";
+  REQUIRE(Deployment::Init(dir).ok());
+  for (const char* c : {"KAZ", "KGZ", "TJK", "TKM", "UZB"}) {
+    struct stat st {};
+    std::string key = dir + "/keys/pseudonym-" + std::string(c) + ".key";
+    REQUIRE(stat(key.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+  }
+  CHECK(std::filesystem::exists(dir + "/gateway.toml"));
+  CHECK(std::filesystem::exists(dir + "/data/gateway.db"));
+  CHECK(Deployment::Init(dir).code() == Code::kConflict);
+  auto d = Deployment::Open(dir);
+  REQUIRE(d.ok());
+  CHECK((*d)->config().listen_port == 8080);
+  CHECK((*d)->keys().PseudonymiserFor("KAZ").ok());
+
+  chmod((dir + "/keys/pseudonym-KGZ.key").c_str(), 0644);
+  auto loose = (*d)->keys().PseudonymiserFor("KGZ");
+  REQUIRE_FALSE(loose.ok());
+  CHECK(loose.status().message().find("chmod 600") != std::string::npos);
+}
+
+TEST_CASE("settings are validated with the key named", "[deployment]") {
+  auto ok = ParseConfig("[server]\nlisten = \"0.0.0.0:9000\"\nthreads = 2\n", "gateway.toml");
+  REQUIRE(ok.ok());
+  CHECK(ok->listen_host == "0.0.0.0");
+  CHECK(ok->listen_port == 9000);
+  CHECK(ok->threads == 2);
+  auto bad = ParseConfig("[server]\nmax_body_bytes = 5\n", "gateway.toml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("server.max_body_bytes") != std::string::npos);
+  CHECK_FALSE(ParseConfig("[server]\nlisten = \"nohost\"\n", "g").ok());
+  CHECK_FALSE(ParseConfig("[server]\nlisten = \"h:99999\"\n", "g").ok());
+  CHECK_FALSE(ParseConfig("[server]\ncolour = 1\n", "g").ok());
+  CHECK_FALSE(ParseConfig("[other]\n", "g").ok());
+  std::string host;
+  uint16_t port = 0;
+  REQUIRE(ParseListen("[::1]:0", host, port).ok());
+  CHECK(host == "::1");
+  CHECK(port == 0);
+  CHECK(Deployment::Open("/nonexistent/gw").status().code() == Code::kNotFound);
+}
+
+}  // namespace gw

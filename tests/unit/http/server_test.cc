@@ -1,0 +1,438 @@
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "gateway/http/server.h"
+#include "tests/support/http_client.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using gw::http::Request;
+using gw::http::Response;
+using gw::http::Router;
+using gw::http::Server;
+using gw::http::ServerOptions;
+using gw::testing::ClientResponse;
+using gw::testing::HttpClient;
+using Clock = std::chrono::steady_clock;
+
+// Signals once a slow handler has started, so a test can act mid-request.
+struct Latch {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool set = false;
+  void Set() {
+    std::lock_guard<std::mutex> lock(mu);
+    set = true;
+    cv.notify_all();
+  }
+  bool WaitFor(std::chrono::milliseconds limit) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, limit, [this] { return set; });
+  }
+};
+
+ServerOptions FastOptions() {
+  ServerOptions options;
+  options.threads = 2;
+  options.header_timeout = 2000ms;
+  options.idle_timeout = 2000ms;
+  options.body_timeout = 2000ms;
+  options.write_timeout = 2000ms;
+  options.shutdown_timeout = 2000ms;
+  options.body_limit = 1024;
+  options.header_limit = 2048;
+  options.max_query_params = 8;
+  return options;
+}
+
+struct TestServer {
+  explicit TestServer(ServerOptions options = FastOptions()) {
+    router.Add("GET", "/hello", [](const Request&) {
+      Response response;
+      response.body = R"({"hello":"world"})";
+      return response;
+    });
+    router.Add("GET", "/echo", [](const Request& request) {
+      nlohmann::json query = nlohmann::json::array();
+      for (const auto& [key, value] : request.query) query.push_back({key, value});
+      Response response;
+      response.body = nlohmann::json{{"method", request.method},
+                                     {"path", request.path},
+                                     {"target", request.target},
+                                     {"query", query},
+                                     {"remote", request.remote_address}}
+                          .dump();
+      return response;
+    });
+    router.Add("POST", "/echo", [](const Request& request) {
+      Response response;
+      response.content_type = "text/plain";
+      response.body = request.body;
+      return response;
+    });
+    router.Add("GET", "/items/{id}", [](const Request& request) {
+      Response response;
+      response.body = nlohmann::json{{"id", request.path_params.at("id")}}.dump();
+      return response;
+    });
+    router.Add("GET", "/throw", [](const Request&) -> Response {
+      throw std::runtime_error("secret-value-123");
+    });
+    router.Add("GET", "/bad-header", [](const Request&) {
+      Response response;
+      response.headers.emplace_back("X-Injected", "a\r\nSet-Cookie: x=y");
+      return response;
+    });
+    router.Add("GET", "/slow", [this](const Request&) {
+      slow_started.Set();
+      std::this_thread::sleep_for(300ms);
+      Response response;
+      response.body = R"({"slow":true})";
+      return response;
+    });
+    server = std::make_unique<Server>(std::move(options), router);
+    gw::Status status = server->Listen("127.0.0.1", 0);
+    REQUIRE(status.ok());
+    REQUIRE(server->port() != 0);
+    server->Start();
+  }
+
+  uint16_t port() const { return server->port(); }
+
+  Router router;
+  Latch slow_started;
+  std::unique_ptr<Server> server;
+};
+
+nlohmann::json Json(const ClientResponse& response) { return nlohmann::json::parse(response.body); }
+
+std::string ErrorCode(const ClientResponse& response) {
+  return Json(response).at("error").at("code").get<std::string>();
+}
+
+}  // namespace
+
+TEST_CASE("Server answers a GET with the policy headers", "[http][server]") {
+  TestServer server;
+  HttpClient client(server.port());
+  REQUIRE(client.Connect().ok());
+
+  auto response = client.Get("/hello");
+  REQUIRE(response.ok());
+  CHECK(response->status == 200);
+  CHECK(response->body == R"({"hello":"world"})");
+  CHECK(response->Header("content-type") == "application/json");
+  CHECK(response->Header("content-length") == std::to_string(response->body.size()));
+  CHECK(response->Header("cache-control") == "no-store");
+  CHECK(response->Header("x-content-type-options") == "nosniff");
+  CHECK(response->keep_alive);
+
+  SECTION("HEAD keeps Content-Length and drops the body") {
+    auto head = client.Send("HEAD", "/hello");
+    REQUIRE(head.ok());
+    CHECK(head->status == 200);
+    CHECK(head->body.empty());
+    CHECK(head->Header("content-length") == std::to_string(response->body.size()));
+    auto after = client.Get("/hello");  // the connection is still in sync
+    REQUIRE(after.ok());
+    CHECK(after->status == 200);
+  }
+  SECTION("a handler cannot inject headers") {
+    auto bad = client.Get("/bad-header");
+    REQUIRE(bad.ok());
+    CHECK(bad->status == 500);
+    CHECK(bad->Header("set-cookie").empty());
+  }
+}
+
+TEST_CASE("Server decodes the query and path parameters", "[http][server]") {
+  TestServer server;
+  HttpClient client(server.port());
+  REQUIRE(client.Connect().ok());
+
+  auto response = client.Get("/echo?a=1&b=hello+world&c=%C3%A9&d");
+  REQUIRE(response.ok());
+  REQUIRE(response->status == 200);
+  auto doc = Json(*response);
+  CHECK(doc["path"] == "/echo");
+  CHECK(doc["target"] == "/echo?a=1&b=hello+world&c=%C3%A9&d");
+  CHECK(doc["remote"] == "127.0.0.1");
+  CHECK(doc["query"] == nlohmann::json::parse(R"([["a","1"],["b","hello world"],["c","é"],["d",""]])"));
+
+  auto item = client.Get("/items/a%20b");
+  REQUIRE(item.ok());
+  CHECK(Json(*item)["id"] == "a b");
+
+  SECTION("bad percent-encoding is a 400 naming the position, and keeps the connection") {
+    auto bad = client.Get("/echo?x=1&secret=%zz");
+    REQUIRE(bad.ok());
+    CHECK(bad->status == 400);
+    CHECK(ErrorCode(*bad) == "invalid_argument");
+    CHECK(bad->body.find("query parameter 2") != std::string::npos);
+    CHECK(bad->body.find("%zz") == std::string::npos);
+    CHECK(bad->keep_alive);
+    auto next = client.Get("/hello");
+    REQUIRE(next.ok());
+    CHECK(next->status == 200);
+  }
+  SECTION("too many query parameters is a 400") {
+    auto bad = client.Get("/echo?a&b&c&d&e&f&g&h&i");
+    REQUIRE(bad.ok());
+    CHECK(bad->status == 400);
+  }
+}
+
+TEST_CASE("Server answers unknown paths and methods with JSON errors", "[http][server]") {
+  TestServer server;
+  HttpClient client(server.port());
+  REQUIRE(client.Connect().ok());
+
+  auto missing = client.Get("/nope");
+  REQUIRE(missing.ok());
+  CHECK(missing->status == 404);
+  CHECK(missing->Header("content-type") == "application/json");
+  CHECK(ErrorCode(*missing) == "not_found");
+
+  auto wrong = client.Send("DELETE", "/hello");
+  REQUIRE(wrong.ok());
+  CHECK(wrong->status == 405);
+  CHECK(wrong->Header("allow") == "GET, HEAD");
+}
+
+TEST_CASE("Server refuses an oversized body by its Content-Length", "[http][server]") {
+  TestServer server;
+  HttpClient client(server.port());
+  REQUIRE(client.Connect().ok());
+
+  auto small = client.Send("POST", "/echo", std::string(1000, 'x'));
+  REQUIRE(small.ok());
+  CHECK(small->status == 200);
+  CHECK(small->body.size() == 1000);
+
+  // Only the head is sent: the server must answer without waiting for the body.
+  REQUIRE(client
+              .SendRaw("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Content-Length: 999999999\r\n\r\n")
+              .ok());
+  auto refused = client.ReadResponse();
+  REQUIRE(refused.ok());
+  CHECK(refused->status == 413);
+  CHECK(ErrorCode(*refused) == "too_large");
+  CHECK_FALSE(refused->keep_alive);
+  CHECK(client.WaitForClose(1500ms));
+
+  SECTION("a chunked body over the limit is cut off") {
+    REQUIRE(client.Connect().ok());
+    std::string chunk(2000, 'y');
+    REQUIRE(client
+                .SendRaw("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         "7d0\r\n" +
+                         chunk + "\r\n0\r\n\r\n")
+                .ok());
+    auto cut = client.ReadResponse();
+    REQUIRE(cut.ok());
+    CHECK(cut->status == 413);
+  }
+}
+
+TEST_CASE("Server answers a malformed request with 400 and keeps serving", "[http][server]") {
+  TestServer server;
+  {
+    HttpClient client(server.port());
+    REQUIRE(client.Connect().ok());
+    REQUIRE(client.SendRaw("GARBAGE\r\n\r\n").ok());
+    auto response = client.ReadResponse();
+    REQUIRE(response.ok());
+    CHECK(response->status == 400);
+    CHECK(ErrorCode(*response) == "invalid_argument");
+    CHECK(client.WaitForClose(1500ms));
+  }
+  {
+    HttpClient client(server.port());
+    REQUIRE(client.Connect().ok());
+    REQUIRE(client.SendRaw("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'z') +
+                           "\r\n\r\n")
+                .ok());
+    auto response = client.ReadResponse();
+    REQUIRE(response.ok());
+    CHECK(response->status == 431);
+  }
+  HttpClient client(server.port());
+  REQUIRE(client.Connect().ok());
+  auto response = client.Get("/hello");
+  REQUIRE(response.ok());
+  CHECK(response->status == 200);
+}
+
+TEST_CASE("Server keeps connections alive and handles pipelining", "[http][server]") {
+  TestServer server;
+  HttpClient client(server.port());
+  REQUIRE(client.Connect().ok());
+  // The client never reconnects by itself: success proves one connection.
+  for (int i = 0; i < 5; ++i) {
+    auto response = client.Get("/items/" + std::to_string(i));
+    REQUIRE(response.ok());
+    CHECK(response->status == 200);
+    CHECK(response->keep_alive);
+    CHECK(Json(*response)["id"] == std::to_string(i));
+  }
+
+  REQUIRE(client
+              .SendRaw("GET /items/a HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "GET /items/b HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "GET /items/c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+              .ok());
+  for (const char* id : {"a", "b", "c"}) {
+    auto response = client.ReadResponse();
+    REQUIRE(response.ok());
+    CHECK(Json(*response)["id"] == id);
+  }
+  CHECK(client.WaitForClose(1500ms));
+}
+
+TEST_CASE("Server survives a throwing handler", "[http][server]") {
+  TestServer server;
+  HttpClient client(server.port());
+  REQUIRE(client.Connect().ok());
+  auto thrown = client.Get("/throw");
+  REQUIRE(thrown.ok());
+  CHECK(thrown->status == 500);
+  CHECK(ErrorCode(*thrown) == "internal");
+  CHECK(thrown->body.find("secret-value-123") == std::string::npos);
+
+  auto after = client.Get("/hello");
+  REQUIRE(after.ok());
+  CHECK(after->status == 200);
+}
+
+TEST_CASE("Server reports completed requests without credentials or bodies", "[http][server]") {
+  struct Seen {
+    std::mutex mu;
+    std::vector<std::pair<Request, int>> entries;
+  };
+  auto seen = std::make_shared<Seen>();
+  ServerOptions options = FastOptions();
+  options.on_complete = [seen](const Request& request, const Response& response,
+                               std::chrono::microseconds) {
+    std::lock_guard<std::mutex> lock(seen->mu);
+    seen->entries.emplace_back(request, response.status);
+    throw std::runtime_error("a broken hook must not matter");
+  };
+  TestServer server(options);
+  HttpClient client(server.port());
+  REQUIRE(client.Connect().ok());
+  auto response = client.Send("POST", "/echo", "payload",
+                              {{"Authorization", "Bearer t0ken"}, {"X-Trace", "abc"}});
+  REQUIRE(response.ok());
+  CHECK(response->body == "payload");
+  auto second = client.Get("/nope");
+  REQUIRE(second.ok());
+
+  std::lock_guard<std::mutex> lock(seen->mu);
+  REQUIRE(seen->entries.size() == 2);
+  const Request& logged = seen->entries[0].first;
+  CHECK(seen->entries[0].second == 200);
+  CHECK(logged.method == "POST");
+  CHECK(logged.path == "/echo");
+  CHECK(logged.body.empty());
+  CHECK(logged.Header("authorization").empty());
+  CHECK(logged.Header("x-trace") == "abc");
+  CHECK(seen->entries[1].second == 404);
+}
+
+TEST_CASE("Server stops gracefully while clients are connected", "[http][server]") {
+  TestServer server;
+  HttpClient idle(server.port());
+  REQUIRE(idle.Connect().ok());
+  REQUIRE(idle.Get("/hello").ok());  // now idle in keep-alive
+
+  HttpClient busy(server.port());
+  REQUIRE(busy.Connect().ok());
+  REQUIRE(busy.SendRaw("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  REQUIRE(server.slow_started.WaitFor(2000ms));
+
+  auto before = Clock::now();
+  server.server->Stop();
+  auto took = Clock::now() - before;
+  CHECK(took < 1500ms);  // drained, not the shutdown_timeout
+
+  auto response = busy.ReadResponse();  // the in-flight request was finished
+  REQUIRE(response.ok());
+  CHECK(response->status == 200);
+  CHECK_FALSE(response->keep_alive);
+  CHECK(idle.WaitForClose(500ms));
+
+  HttpClient late(server.port());
+  CHECK_FALSE(late.Connect().ok());
+
+  server.server->Stop();  // idempotent
+  server.server->Wait();
+}
+
+TEST_CASE("Server stop is bounded by shutdown_timeout", "[http][server]") {
+  ServerOptions options = FastOptions();
+  options.shutdown_timeout = 100ms;
+  TestServer server(options);
+  HttpClient slowloris(server.port());
+  REQUIRE(slowloris.Connect().ok());
+  REQUIRE(slowloris.SendRaw("GET /hello HTTP/1.1\r\nHost: x\r\n").ok());  // head never ends
+  std::this_thread::sleep_for(50ms);
+
+  auto before = Clock::now();
+  server.server->Stop();
+  auto took = Clock::now() - before;
+  CHECK(took >= 80ms);
+  CHECK(took < 1000ms);
+}
+
+TEST_CASE("Server closes connections that are slow to send the head", "[http][server]") {
+  ServerOptions options = FastOptions();
+  options.header_timeout = 200ms;
+  options.idle_timeout = 200ms;
+  TestServer server(options);
+
+  HttpClient client(server.port());
+  REQUIRE(client.Connect().ok());
+  REQUIRE(client.SendRaw("GET /hello HTTP/1.1\r\nHost: x\r\n").ok());  // no blank line
+  auto before = Clock::now();
+  CHECK(client.WaitForClose(1500ms));
+  CHECK(Clock::now() - before >= 100ms);
+
+  SECTION("and idle keep-alive connections") {
+    HttpClient idle(server.port());
+    REQUIRE(idle.Connect().ok());
+    REQUIRE(idle.Get("/hello").ok());
+    CHECK(idle.WaitForClose(1500ms));
+  }
+  SECTION("while the server keeps serving") {
+    HttpClient other(server.port());
+    REQUIRE(other.Connect().ok());
+    auto response = other.Get("/hello");
+    REQUIRE(response.ok());
+    CHECK(response->status == 200);
+  }
+}
+
+TEST_CASE("Server reports a failed bind as a Status", "[http][server]") {
+  TestServer first;
+  Router router;
+  Server second(FastOptions(), router);
+  gw::Status status = second.Listen("127.0.0.1", first.port());
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message().find("127.0.0.1:" + std::to_string(first.port())) != std::string::npos);
+
+  Server third(FastOptions(), router);
+  CHECK_FALSE(third.Listen("not a host name!", 0).ok());
+  third.Stop();  // never started: returns at once
+}
