@@ -198,6 +198,18 @@ const char* Lookup(const KeyMap& map, const std::string& key) {
   return it == map.end() ? nullptr : it->second;
 }
 
+// The profile allows UTF-8 and RK1048 only: another charset that iconv knows
+// (say windows-1251, which differs in the Kazakh letters) would decode to
+// plausible but wrong text.
+bool IsProfileCharset(const std::string& charset) {
+  std::string lower = charset;
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+  for (const char* ok : {"utf-8", "utf8", "rk1048", "kz-1048", "kz1048"})
+    if (lower == ok) return true;
+  return false;
+}
+
 // ---------------------------------------------------------------------------
 
 struct Fault {
@@ -267,13 +279,14 @@ std::optional<Fault> Kaz1Adapter::CheckRow(const std::vector<std::string>& cells
                  "the birth date in the IIN does not agree with the birth date column"};
   }
 
-  const char* sex =
-      sex_memo_.Get(cell(kSex), [&](std::string_view v) { return Lookup(tables.sexes, FoldKey(v)); });
+  const char* sex = sex_memo_.Get(
+      cell(kSex), [&](std::string_view v) { return Lookup(tables.sexes, FoldKey(v)); });
   if (sex == nullptr) {
     return Fault{kSex, "unknown_sex", "the sex is not one of М, Е, Ж, Ә"};
   }
   if (sex[0] != iin.sex) {
-    return Fault{kIin, "id_sex_mismatch", "the sex digit of the IIN does not agree with the sex column"};
+    return Fault{kIin, "id_sex_mismatch",
+                 "the sex digit of the IIN does not agree with the sex column"};
   }
 
   const char* coo = country_memo_.Get(cell(kCitizenship), CountryFor);
@@ -294,7 +307,8 @@ std::optional<Fault> Kaz1Adapter::CheckRow(const std::vector<std::string>& cells
     return Fault{kRegion, "unknown_region", "the region is not in the kaz-1 region table"};
   }
 
-  const std::optional<Date> registered = ParseDate(cell(kRegistered), DateOrder::kDayMonthYear, '.');
+  const std::optional<Date> registered =
+      ParseDate(cell(kRegistered), DateOrder::kDayMonthYear, '.');
   if (!registered) {
     return Fault{kRegistered, "bad_date", "the registration date is not a real date DD.MM.YYYY"};
   }
@@ -312,7 +326,8 @@ std::optional<Fault> Kaz1Adapter::CheckRow(const std::vector<std::string>& cells
   if (const std::string_view until = cell(kValidUntil); !until.empty()) {
     valid_until = ParseDate(until, DateOrder::kDayMonthYear, '.');
     if (!valid_until) {
-      return Fault{kValidUntil, "bad_date", "the status validity date is not a real date DD.MM.YYYY"};
+      return Fault{kValidUntil, "bad_date",
+                   "the status validity date is not a real date DD.MM.YYYY"};
     }
     if (*valid_until < *registered) {
       return Fault{kValidUntil, "until_before_reg",
@@ -343,6 +358,14 @@ std::optional<Fault> Kaz1Adapter::CheckRow(const std::vector<std::string>& cells
 
 Status Kaz1Adapter::Run(ByteSource& input, const AdapterContext& context, RecordSink& sink) {
   const std::string charset = context.charset.empty() ? "utf-8" : context.charset;
+  if (!IsProfileCharset(charset)) {
+    // Echo the uploader's name only when it is short printable ASCII.
+    bool printable = charset.size() <= 40;
+    for (char c : charset) printable = printable && c >= 0x20 && c < 0x7F;
+    return Status::InvalidArgument(
+        (printable ? "charset \"" + charset + "\"" : std::string("the charset")) +
+        " is not accepted by kaz-1 (use utf-8 or rk1048)");
+  }
   GW_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> utf8, MakeUtf8Source(input, charset));
   CsvOptions options;
   options.separator = ';';
@@ -382,11 +405,11 @@ Status Kaz1Adapter::Run(ByteSource& input, const AdapterContext& context, Record
     if (!more) break;
     const uint64_t row = reader.record_index();
     if (cells.size() != width) {
-      GW_RETURN_IF_ERROR(sink.OnRowError(
-          RowError{row, "",
-                   "the row has " + std::to_string(cells.size()) + " fields but the header has " +
-                       std::to_string(width),
-                   "bad_row"}));
+      GW_RETURN_IF_ERROR(
+          sink.OnRowError(RowError{row, "",
+                                   "the row has " + std::to_string(cells.size()) +
+                                       " fields but the header has " + std::to_string(width),
+                                   "bad_row"}));
       continue;
     }
     PersonRecord person;
@@ -406,7 +429,8 @@ std::unique_ptr<Adapter> NewAdapter() { return std::make_unique<Kaz1Adapter>(); 
 
 }  // namespace gw::kaz1
 
-GW_REGISTER_ADAPTER(kaz1, gw::AdapterInfo{"kaz-1", "KAZ",
+GW_REGISTER_ADAPTER(kaz1, gw::AdapterInfo{"kaz-1",
+                                          "KAZ",
                                           "Kazakhstan, Migration Service register (CSV, ';', "
                                           "UTF-8 or RK1048)",
                                           {"utf-8", "rk1048"},

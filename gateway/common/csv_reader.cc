@@ -109,8 +109,9 @@ Result<bool> CsvReader::Next(std::vector<std::string>& fields) {
         // End of input.
         switch (state) {
           case State::kQuoted:
-            return Status::InvalidArgument("unterminated quoted field in the record starting on line " +
-                                           std::to_string(start_line));
+            return Status::InvalidArgument(
+                "unterminated quoted field in the record starting on line " +
+                std::to_string(start_line));
           case State::kFieldStart:
             if (nfields == 0) return false;
             start_field();  // the empty field after a trailing separator

@@ -40,6 +40,15 @@ bool IsAscii(std::string_view s) {
 // so that the ASCII fast paths agree exactly with the ICU paths.
 inline bool IsAsciiSpace(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
+// Unicode White_Space. Every member above ASCII is U+0085, U+00A0 or at least
+// U+1680, so the letters of most scripts (Cyrillic included) are answered
+// without a property lookup; ICU stays the authority for the rest.
+inline bool IsUnicodeSpace(UChar32 c) {
+  if (c < 0x80) return IsAsciiSpace(static_cast<unsigned char>(c));
+  if (c != 0x85 && c != 0xA0 && c < 0x1680) return false;
+  return u_isUWhiteSpace(c);
+}
+
 // Decodes one well-formed UTF-8 sequence at s[i] (Unicode Table 3-7: no
 // overlongs, no surrogates, nothing above U+10FFFF). Returns its length, or 0
 // if the bytes at `i` are not a complete well-formed sequence.
@@ -91,7 +100,7 @@ std::string CollapseSpace(std::string_view s) {
     UChar32 c;
     size_t len = DecodeUtf8(b, s.size(), i, &c);
     if (len == 0) len = 1, c = 0xFFFD;  // callers pass valid text; be defensive
-    if (u_isUWhiteSpace(c)) {
+    if (IsUnicodeSpace(c)) {
       pending_space = !out.empty();
     } else {
       if (pending_space) out.push_back(' ');
@@ -189,9 +198,10 @@ std::string FoldKey(std::string_view utf8) {
   {
     icu::StringByteSink<std::string> sink(&folded);
     UErrorCode ec = U_ZERO_ERROR;
-    icu::CaseMap::utf8Fold(U_FOLD_CASE_DEFAULT,
-                           icu::StringPiece(collapsed.data(), static_cast<int32_t>(collapsed.size())),
-                           sink, nullptr, ec);
+    icu::CaseMap::utf8Fold(
+        U_FOLD_CASE_DEFAULT,
+        icu::StringPiece(collapsed.data(), static_cast<int32_t>(collapsed.size())), sink, nullptr,
+        ec);
     if (U_FAILURE(ec)) return {};
   }
   // Folding can denormalise (e.g. U+0345 folds to U+03B9), hence NFC again.
@@ -210,7 +220,7 @@ std::string_view TrimSpace(std::string_view utf8) {
     }
     UChar32 c;
     const size_t len = DecodeUtf8(b, end, begin, &c);
-    if (len == 0 || !u_isUWhiteSpace(c)) break;
+    if (len == 0 || !IsUnicodeSpace(c)) break;
     begin += len;
   }
   while (end > begin) {
@@ -224,7 +234,7 @@ std::string_view TrimSpace(std::string_view utf8) {
     while (start > begin && end - start < 4 && (b[start] & 0xC0) == 0x80) --start;
     UChar32 c;
     const size_t len = DecodeUtf8(b, end, start, &c);
-    if (len != end - start || !u_isUWhiteSpace(c)) break;
+    if (len != end - start || !IsUnicodeSpace(c)) break;
     end = start;
   }
   return utf8.substr(begin, end - begin);

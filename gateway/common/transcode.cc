@@ -89,14 +89,14 @@ class Utf8CheckingSource : public ByteSource {
       if (*n == 0) {
         done_ = true;
         if (tail > 0) {
-          return Status::InvalidArgument("the input ends inside a UTF-8 sequence starting at byte offset " +
-                                         std::to_string(base_));
+          return Status::InvalidArgument(
+              "the input ends inside a UTF-8 sequence starting at byte offset " +
+              std::to_string(base_));
         }
         return size_t{0};
       }
       len_ += *n;
-      const Utf8Scan scan =
-          ScanUtf8(reinterpret_cast<const unsigned char*>(buf_.data()), len_);
+      const Utf8Scan scan = ScanUtf8(reinterpret_cast<const unsigned char*>(buf_.data()), len_);
       if (scan.invalid) {
         return Status::InvalidArgument("byte offset " + std::to_string(base_ + scan.valid) +
                                        " is not valid UTF-8");
@@ -203,6 +203,15 @@ bool IsPlainCharsetName(const std::string& s) {
   return true;
 }
 
+// The name for a message: quoted, and neither long nor holding control or
+// non-ASCII bytes, as it comes from the uploader and may end up in logs.
+std::string Quoted(const std::string& name) {
+  if (name.size() > 40) return "(a name of " + std::to_string(name.size()) + " bytes)";
+  std::string out = "\"";
+  for (char c : name) out.push_back(c >= 0x20 && c < 0x7F ? c : '?');
+  return out + "\"";
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ByteSource>> MakeUtf8Source(ByteSource& inner, const std::string& charset) {
@@ -210,17 +219,14 @@ Result<std::unique_ptr<ByteSource>> MakeUtf8Source(ByteSource& inner, const std:
   if (lower == "utf-8" || lower == "utf8") {
     return std::unique_ptr<ByteSource>(new Utf8CheckingSource(inner));
   }
-  if (!IsPlainCharsetName(lower)) {
-    return Status::InvalidArgument(charset.size() > 40
-                                       ? std::string("unknown charset (name too long)")
-                                       : "unknown charset \"" + charset + "\"");
-  }
+  if (!IsPlainCharsetName(lower))
+    return Status::InvalidArgument("unknown charset " + Quoted(charset));
   // glibc knows the Kazakh code page only as RK1048.
   std::string name = lower;
   if (lower == "rk1048" || lower == "kz-1048" || lower == "kz1048") name = "RK1048";
   iconv_t cd = iconv_open("UTF-8", name.c_str());
   if (cd == reinterpret_cast<iconv_t>(-1)) {
-    return Status::InvalidArgument("unknown charset \"" + charset + "\"");
+    return Status::InvalidArgument("unknown charset " + Quoted(charset));
   }
   std::string display = name;
   for (char& c : display)

@@ -33,7 +33,7 @@ std::string CoverageGap(const Grant* grant, const AggregateQuery& q, std::vector
     return {};
   }
   for (const auto& p : CodeLists::Get().pop_types()) {
-    if (!grant->AllowsPopType(p.code)) {
+    if (p.Extra("in_registers") == "yes" && !grant->AllowsPopType(p.code)) {
       return "the grant covers only some population types; filter or break down by pop_type";
     }
   }

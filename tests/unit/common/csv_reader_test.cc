@@ -133,7 +133,8 @@ TEST_CASE("CsvReader counts records and lines", "[csv]") {
 
 TEST_CASE("CsvReader gives the same records whatever the chunking", "[csv]") {
   const std::string text =
-      "\xEF\xBB\xBF" "h1;h2;h3\r\n\"q;\"\"x\"\"\r\ny\";plain;\r\nлат;\"кир\";ок\r\n\r\nlast;;z";
+      "\xEF\xBB\xBF"
+      "h1;h2;h3\r\n\"q;\"\"x\"\"\r\ny\";plain;\r\nлат;\"кир\";ок\r\n\r\nlast;;z";
   auto whole = Parse(text, Semicolon());
   REQUIRE(whole.ok());
   CHECK(whole->size() == 4);

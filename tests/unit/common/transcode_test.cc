@@ -46,7 +46,8 @@ Result<std::string> Convert(const std::string& data, const std::string& charset)
 }
 
 TEST_CASE("UTF-8 passes through unchanged", "[transcode]") {
-  const std::string text = "\xEF\xBB\xBFЖСН/ИИН;Облыс/Область\r\nӘ ә Ң ң Ғ ғ Ү ү Ұ ұ Қ қ Ө ө Һ һ І і\r\n";
+  const std::string text =
+      "\xEF\xBB\xBFЖСН/ИИН;Облыс/Область\r\nӘ ә Ң ң Ғ ғ Ү ү Ұ ұ Қ қ Ө ө Һ һ І і\r\n";
   for (const char* name : {"utf-8", "UTF-8", "utf8", "Utf8"}) {
     auto out = Convert(text, name);
     REQUIRE(out.ok());
@@ -67,7 +68,9 @@ TEST_CASE("UTF-8 sequences split across reads are accepted", "[transcode]") {
 }
 
 TEST_CASE("invalid UTF-8 fails with the byte offset", "[transcode]") {
-  auto bad = Convert(std::string("abc\xD0\x90\xFF" "def"), "utf-8");
+  auto bad = Convert(std::string("abc\xD0\x90\xFF"
+                                 "def"),
+                     "utf-8");
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().code() == Code::kInvalidArgument);
   CHECK(bad.status().message() == "byte offset 5 is not valid UTF-8");
@@ -97,7 +100,8 @@ TEST_CASE("a truncated UTF-8 sequence at the end is an error", "[transcode]") {
   auto out = Convert(std::string("abc\xE2\x82"), "utf-8");
   REQUIRE_FALSE(out.ok());
   CHECK(out.status().code() == Code::kInvalidArgument);
-  CHECK_THAT(out.status().message(), Catch::Contains("ends inside") && Catch::Contains("byte offset 3"));
+  CHECK_THAT(out.status().message(),
+             Catch::Contains("ends inside") && Catch::Contains("byte offset 3"));
 }
 
 TEST_CASE("RK1048 converts to UTF-8 under all its names", "[transcode]") {

@@ -319,6 +319,7 @@ TEST_CASE("Server survives a throwing handler", "[http][server]") {
 TEST_CASE("Server reports completed requests without credentials or bodies", "[http][server]") {
   struct Seen {
     std::mutex mu;
+    std::condition_variable cv;
     std::vector<std::pair<Request, int>> entries;
   };
   auto seen = std::make_shared<Seen>();
@@ -327,6 +328,7 @@ TEST_CASE("Server reports completed requests without credentials or bodies", "[h
                                std::chrono::microseconds) {
     std::lock_guard<std::mutex> lock(seen->mu);
     seen->entries.emplace_back(request, response.status);
+    seen->cv.notify_all();
     throw std::runtime_error("a broken hook must not matter");
   };
   TestServer server(options);
@@ -339,7 +341,10 @@ TEST_CASE("Server reports completed requests without credentials or bodies", "[h
   auto second = client.Get("/nope");
   REQUIRE(second.ok());
 
-  std::lock_guard<std::mutex> lock(seen->mu);
+  // The hook runs after the write completes, which may be after the client
+  // has read the response.
+  std::unique_lock<std::mutex> lock(seen->mu);
+  seen->cv.wait_for(lock, 2000ms, [&] { return seen->entries.size() == 2; });
   REQUIRE(seen->entries.size() == 2);
   const Request& logged = seen->entries[0].first;
   CHECK(seen->entries[0].second == 200);

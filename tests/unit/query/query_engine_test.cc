@@ -17,7 +17,7 @@ mechanism = "%MECH%"
 threshold = 5
 )";
 
-std::string Grant(const std::string& mechanism) {
+std::string GrantToml(const std::string& mechanism) {
   std::string g = kAllDimsGrant;
   g.replace(g.find("%MECH%"), 6, mechanism);
   return g;
@@ -51,7 +51,7 @@ struct Fixture {
 
 TEST_CASE("a none grant returns exactly the truth's counts", "[query]") {
   Fixture f;
-  f.t.WritePolicy("kaz.toml", Grant("none"));
+  f.t.WritePolicy("kaz.toml", GrantToml("none"));
   auto r = f.Ask({{"ref_date", "2015-06-30"}, {"by", "pop_type,coo,sex,age,region"}});
   REQUIRE(r.ok());
   auto j = Fixture::Json(*r);
@@ -74,7 +74,7 @@ TEST_CASE("a none grant returns exactly the truth's counts", "[query]") {
 
 TEST_CASE("sdc suppresses cells below the threshold", "[query]") {
   Fixture f;
-  f.t.WritePolicy("kaz.toml", Grant("sdc"));
+  f.t.WritePolicy("kaz.toml", GrantToml("sdc"));
   auto r = f.Ask({{"ref_date", "2015-06-30"}, {"by", "pop_type,coo"}});
   REQUIRE(r.ok());
   auto j = Fixture::Json(*r);
