@@ -71,20 +71,7 @@ show() {
   local who=$1 token=$2 query=$3
   echo
   echo "== $who: GET /v1/aggregates?$query"
-  curl -sS -H "Authorization: Bearer $token" "$url/v1/aggregates?$query" | python3 -c '
-import json, sys
-r = json.load(sys.stdin)
-if "error" in r:
-    print("   ->", r["error"]["code"] + ":", r["error"]["message"]); sys.exit()
-by = r["by"]
-print("   " + "  ".join(f"{d:>8}" for d in by) + "     value  status")
-for c in r["cells"]:
-    v = "-" if c["value"] is None else c["value"]
-    print("   " + "  ".join(f"{c[d]:>8}" for d in by) + f"  {v:>8}  {c[\"status\"]:>6}")
-print("   countries included:", ", ".join(r["countries"]["included"]) or "none",
-      "| excluded:", "; ".join(e["country"] + " (" + e["reason"] + ")" for e in r["countries"]["excluded"]) or "none")
-print("   sources:", ", ".join(f"{s[\"country\"]} v{s[\"version\"]} ({s[\"mechanism\"]})" for s in r["sources"]))
-'
+  curl -sS -H "Authorization: Bearer $token" "$url/v1/aggregates?$query" | python3 scripts/show-aggregates.py
 }
 show "UNHCR (sdc, threshold 5)" "$unhcr" "ref_date=2015-06-30&by=pop_type,coo&pop_type=REF,ASY,STA"
 show "IOM (sdc, threshold 5)" "$iom" "ref_date=2015-06-30&by=pop_type,sex,age&pop_type=MIG"
