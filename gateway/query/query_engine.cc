@@ -65,7 +65,6 @@ Result<AggregateResult> QueryEngine::Aggregate(const AggregateQuery& q, const Pr
   std::vector<Dim> read_dims;
   for (Dim d : q.by)
     if (d != Dim::kCoa) read_dims.push_back(d);
-  const bool by_coa = q.BreaksDown(Dim::kCoa);
 
   struct Combined {
     std::optional<int64_t> value = 0;
@@ -109,7 +108,6 @@ Result<AggregateResult> QueryEngine::Aggregate(const AggregateQuery& q, const Pr
       }
     }
   }
-  (void)by_coa;
   if (result.included.empty() && any_grant_gap) {
     std::string why;
     for (const auto& e : result.excluded) why += (why.empty() ? "" : "; ") + e.country + ": " + e.reason;
