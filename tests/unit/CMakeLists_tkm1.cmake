@@ -1,0 +1,3 @@
+# Tests of the tkm-1 adapter, relative to tests/. Included by tests/CMakeLists.txt
+# into `gateway_tests`.
+list(APPEND GW_TEST_SOURCES unit/adapters/tkm1_test.cc)
