@@ -10,7 +10,8 @@
 // issued IDs: an ID is (birth date, sex, serial) or (registration year,
 // serial), and the serial comes from a fixed-size counter per date (or year),
 // permuted so that consecutive serials do not look consecutive. Memory is
-// constant (under 2 MB) whatever the file size.
+// constant (the 16 MiB output buffer and under 1 MB of counters) whatever the
+// file size.
 //
 // Deterministic: the output depends only on the arguments. The PRNG is
 // xoshiro256** seeded through splitmix64, and every draw is done with integer
@@ -22,12 +23,13 @@
 // per row.
 //
 // With --invalid-rate R, each row is broken with probability R in one of the
-// profile's known ways (see kKinds below); the counts per kind are printed to
+// profile's known ways (ProfileSpec::kinds below); the counts per kind are printed to
 // standard error at the end, with the number of valid, expired and in-stock
 // rows, so that a run of an adapter over the file can be checked against them.
 //
 // Thread-safety: a single-threaded program.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <array>
@@ -68,7 +70,9 @@ constexpr char kUsage[] =
     "                    between 1995-01-01 and 2099-12-31)\n"
     "  --invalid-rate R  fraction of rows broken in a known way (default 0)\n"
     "A summary (rows, valid, expired, in stock, broken rows by kind) goes to\n"
-    "standard error.\n";
+    "standard error. Broken kinds are named as in samples/EXPECTED.md; duplicate_id\n"
+    "is a copy of the previous valid row. For tkm-1, bad_count and duplicate_id\n"
+    "make the adapter refuse the whole file.\n";
 
 // ---------------------------------------------------------------------------
 // PRNG: xoshiro256**, seeded through splitmix64.
@@ -629,6 +633,7 @@ class Generator {
       : profile_(profile),
         spec_(SpecFor(profile)),
         rng_(seed),
+        serial_key_(seed * 0x9e3779b97f4a7c15ULL + 0x5eed),
         ref_ymd_(ref),
         ref_(DaysFromCivil(ref.y, ref.m, ref.d)),
         invalid_per_million_(static_cast<uint32_t>(invalid_rate * 1e6 + 0.5)),
@@ -691,11 +696,19 @@ class Generator {
   }
 
   void Run(uint64_t persons, uint64_t min_bytes);
-  void PrintSummary(double seconds) const;
+  void PrintSummary(double seconds, double cpu_seconds) const;
 
  private:
   void DrawPerson(Person& p);
-  bool AssignId(Person& p);
+  bool AssignId(Person& p, Fault fault);
+  // The k-th serial (k < modulus) of the counter `key`: a bijection of k,
+  // rotated by a per-counter offset so that the first serial of every date
+  // differs, and scrambled so that consecutive serials do not look consecutive.
+  uint32_t Serial(uint64_t key, uint32_t k, uint32_t modulus) const {
+    uint64_t x = serial_key_ ^ key;
+    const uint64_t rotated = (k + SplitMix64(x) % modulus) % modulus;
+    return static_cast<uint32_t>((rotated * 7919 + 104729) % modulus);
+  }
   Fault DrawFault();
   void Header();
   void Footer();
@@ -724,6 +737,7 @@ class Generator {
   Profile profile_;
   ProfileSpec spec_;
   Rng rng_;
+  uint64_t serial_key_;
   Ymd ref_ymd_;
   int32_t ref_;
   uint32_t invalid_per_million_;
@@ -738,7 +752,7 @@ class Generator {
   // registration year for tjk-1 case files.
   int32_t id_base_ = 0;
   std::vector<uint32_t> id_counters_;
-  std::array<uint32_t, 200> case_counters_{};  // index: year - 1900
+  std::array<uint32_t, 202> case_counters_{};  // index: year - 1900 (up to 2101)
 
   int32_t new_regions_from_, turkestan_from_, nur_sultan_from_, nur_sultan_until_;
 
@@ -840,27 +854,28 @@ void Generator::DrawPerson(Person& p) {
 }
 
 // Fills p.id; false when the serials for p's date (or year) are used up.
-bool Generator::AssignId(Person& p) {
+bool Generator::AssignId(Person& p, Fault fault) {
   if (profile_ == kTjk) {
-    const Ymd r = CivilFromDays(p.reg);
-    uint32_t& k = case_counters_[static_cast<size_t>(r.y - 1900)];
+    // A case_year_mismatch row takes its number from the next year's counter,
+    // so that it is wrong only in its year and clashes with no other number.
+    const int year = CivilFromDays(p.reg).y + (fault == kCaseYearMismatch ? 1 : 0);
+    uint32_t& k = case_counters_[static_cast<size_t>(year - 1900)];
     if (k >= 1000000) return false;
-    const uint32_t serial = static_cast<uint32_t>((uint64_t{k} * 7919 + 104729) % 1000000);
-    ++k;
-    char* q = Put2(p.id, r.y % 100);
+    const uint32_t serial = Serial(static_cast<uint64_t>(year), k++, 1000000);
+    char* q = Put2(p.id, year % 100);
     *q++ = '-';
     q = PutDigits(q, serial, 6);
     *q = '\0';
     return true;
   }
   const Ymd b = CivilFromDays(p.birth);
-  uint32_t& k = id_counters_[static_cast<size_t>(p.birth - id_base_) * 2 + (p.male ? 0 : 1)];
+  const size_t counter = static_cast<size_t>(p.birth - id_base_) * 2 + (p.male ? 0 : 1);
+  uint32_t& k = id_counters_[counter];
   const int century = b.y < 1900 ? 1 : b.y < 2000 ? 3 : 5;
   switch (profile_) {
     case kKaz:  // YYMMDD C NNNN K
       while (k < 10000) {
-        const uint32_t serial = (k * 7919 + 4321) % 10000;
-        ++k;
+        const uint32_t serial = Serial(counter, k++, 10000);
         char* q = Put2(p.id, b.y % 100);
         q = Put2(q, b.m);
         q = Put2(q, b.d);
@@ -875,8 +890,7 @@ bool Generator::AssignId(Person& p) {
       return false;
     case kKgz: {  // S DDMMYYYY NNNNN; S is 1 female, 2 male
       if (k >= 100000) return false;
-      const uint32_t serial = (k * 7919 + 12345) % 100000;
-      ++k;
+      const uint32_t serial = Serial(counter, k++, 100000);
       char* q = p.id;
       *q++ = p.male ? '2' : '1';
       q = Put2(q, b.d);
@@ -888,8 +902,7 @@ bool Generator::AssignId(Person& p) {
     }
     case kUzb: {  // C DDMMYY RRR SSS K; RRR and SSS not 000
       if (k >= 999u * 999u) return false;
-      const uint32_t v = static_cast<uint32_t>((uint64_t{k} * 7919 + 4242) % (999u * 999u));
-      ++k;
+      const uint32_t v = Serial(counter, k++, 999u * 999u);
       char* q = p.id;
       *q++ = static_cast<char>('0' + century + (p.male ? 0 : 1));
       q = Put2(q, b.d);
@@ -1104,11 +1117,8 @@ char* Generator::TjkRow(char* p, const Person& person, Fault fault) {
                                                           "муҳоҷири меҳнатӣ"};
   if (fault == kBadIdFormat) {
     p = Put(p, std::string_view(person.id, 8));  // YY-NNNNN: five digits
-  } else if (fault == kCaseYearMismatch) {
-    p = Put2(p, (CivilFromDays(person.reg).y + 1) % 100);
-    p = Put(p, std::string_view(person.id + 2));
   } else {
-    p = Put(p, person.id);
+    p = Put(p, person.id);  // for kCaseYearMismatch, AssignId used the wrong year
   }
   *p++ = ',';
   if (fault != kMissingName) p = Put(p, Surname(person));
@@ -1314,7 +1324,7 @@ void Generator::Run(uint64_t persons, uint64_t min_bytes) {
         Die("the national ID serials are used up: too many persons for profile %s", spec_.name);
       }
       DrawPerson(person);
-    } while (!AssignId(person));
+    } while (!AssignId(person, fault));
     char* const row = p;
     p = Row(p, person, fault);
     out_.End(p);
@@ -1346,7 +1356,7 @@ void Generator::RunTkm(uint64_t persons) {
   Person person;
   for (uint64_t i = 0; i < persons; ++i) {
     DrawPerson(person);
-    const size_t band = rng_.PerMille(10) ? kBandCount : static_cast<size_t>(person.band);
+    const size_t band = rng_.PerMille(10) ? size_t{kBandCount} : static_cast<size_t>(person.band);
     ++cells[index(static_cast<size_t>(person.region), static_cast<size_t>(person.coo),
                   static_cast<size_t>(person.pop), person.male ? 0 : 1, band)];
   }
@@ -1409,7 +1419,7 @@ void Generator::RunTkm(uint64_t persons) {
   Footer();
 }
 
-void Generator::PrintSummary(double seconds) const {
+void Generator::PrintSummary(double seconds, double cpu_seconds) const {
   const double mb = static_cast<double>(out_.bytes()) / 1e6;
   std::fprintf(stderr, "gwgen: %s: %llu rows, %llu valid", spec_.name,
                static_cast<unsigned long long>(rows_), static_cast<unsigned long long>(valid_));
@@ -1430,8 +1440,15 @@ void Generator::PrintSummary(double seconds) const {
     sep = ", ";
   }
   if (broken > 0) std::fprintf(stderr, ")");
-  std::fprintf(stderr, "; %.1f MB in %.2f s (%.0f MB/s)\n", mb, seconds,
-               seconds > 0 ? mb / seconds : 0.0);
+  std::fprintf(stderr, "; %.1f MB in %.2f s (%.0f MB/s), %.2f s CPU\n", mb, seconds,
+               seconds > 0 ? mb / seconds : 0.0, cpu_seconds);
+}
+
+double CpuSeconds() {
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
 bool ParseUint(const char* s, uint64_t* out) {
@@ -1523,6 +1540,6 @@ int main(int argc, char** argv) {
   if (fd != STDOUT_FILENO && ::close(fd) != 0) Die("close failed: %s", std::strerror(errno));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  generator.PrintSummary(seconds);
+  generator.PrintSummary(seconds, CpuSeconds());
   return 0;
 }

@@ -1,6 +1,8 @@
 #include "gateway/cli/commands.h"
 
+#include <algorithm>
 #include <csignal>
+#include <fstream>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -13,6 +15,7 @@
 #include "gateway/cli/args.h"
 #include "gateway/common/byte_source.h"
 #include "gateway/crypto/keys.h"
+#include "gateway/crypto/signing.h"
 #include "gateway/deployment.h"
 #include "gateway/http/api.h"
 #include "gateway/http/server.h"
@@ -122,6 +125,89 @@ int ConsumerAdd(const Args& a, std::ostream& out, std::ostream& err) {
   err << "added " << role << " \"" << name << "\". The token below is shown once and stored only "
       << "as a keyed hash: hand it over securely.\n";
   out << token << "\n";
+  return kExitOk;
+}
+
+int Keygen(const Args& a, std::ostream& out, std::ostream& err) {
+  auto prefix = a.Require("out");
+  if (!prefix.ok()) return Fail(err, prefix.status());
+  SigningKey key = SigningKey::Generate();
+  if (Status s = WriteSecretKeyFile(*prefix + ".key", key.seed()); !s.ok()) return Fail(err, s);
+  std::ofstream pub(*prefix + ".pub");
+  pub << ToBase64(key.public_key()) << "\n";
+  pub.close();
+  if (!pub) return Fail(err, Status::IoError("cannot write " + *prefix + ".pub"));
+  err << "wrote " << *prefix << ".key (secret, mode 0600: keep it on the ministry's machine) and "
+      << *prefix << ".pub (give it to the gateway operator)\n";
+  out << key.keyid() << "\n";
+  return kExitOk;
+}
+
+int CountryAdd(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional().size() != 1) {
+    return Fail(err, Status::InvalidArgument("usage: gateway country add CODE --dir DIR --pubkey FILE"));
+  }
+  const std::string& country = a.positional()[0];
+  if (std::find(kReportingCountries.begin(), kReportingCountries.end(), country) == kReportingCountries.end()) {
+    return Fail(err, Status::InvalidArgument("unknown reporting country \"" + country +
+                                             "\" (known: KAZ, KGZ, TJK, TKM, UZB)"));
+  }
+  auto dir = a.Require("dir");
+  auto pubkey_file = a.Require("pubkey");
+  for (const auto* r : {&dir, &pubkey_file})
+    if (!r->ok()) return Fail(err, r->status());
+  auto pub = LoadPublicKeyFile(*pubkey_file);
+  if (!pub.ok()) return Fail(err, pub.status());
+  auto deployment = Deployment::Open(*dir);
+  if (!deployment.ok()) return Fail(err, deployment.status());
+  MinistryKey key{KeyIdFor(*pub), country, *pub, ""};
+  if (Status s = (*deployment)->store().AddMinistryKey(key, "cli"); !s.ok()) return Fail(err, s);
+  err << "registered a ministry key for " << country << "; it may now upload " << country
+      << "'s snapshots\n";
+  out << key.keyid << "\n";
+  return kExitOk;
+}
+
+int CountryRevoke(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional().size() != 2) {
+    return Fail(err, Status::InvalidArgument("usage: gateway country revoke CODE KEYID --dir DIR"));
+  }
+  auto dir = a.Require("dir");
+  if (!dir.ok()) return Fail(err, dir.status());
+  auto deployment = Deployment::Open(*dir);
+  if (!deployment.ok()) return Fail(err, deployment.status());
+  Status s = (*deployment)->store().RevokeMinistryKey(a.positional()[0], a.positional()[1], "cli");
+  if (!s.ok()) return Fail(err, s);
+  out << "revoked key " << a.positional()[1] << " of " << a.positional()[0] << "\n";
+  return kExitOk;
+}
+
+int ConsumerRevoke(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional().size() != 1) {
+    return Fail(err, Status::InvalidArgument("usage: gateway consumer revoke NAME --dir DIR"));
+  }
+  auto dir = a.Require("dir");
+  if (!dir.ok()) return Fail(err, dir.status());
+  auto deployment = Deployment::Open(*dir);
+  if (!deployment.ok()) return Fail(err, deployment.status());
+  if (Status s = (*deployment)->store().RevokeConsumer(a.positional()[0], "cli"); !s.ok()) return Fail(err, s);
+  out << "revoked \"" << a.positional()[0] << "\": its token no longer works\n";
+  return kExitOk;
+}
+
+int AuditVerify(const Args& a, std::ostream& out, std::ostream& err) {
+  auto dir = a.Require("dir");
+  if (!dir.ok()) return Fail(err, dir.status());
+  auto deployment = Deployment::Open(*dir);
+  if (!deployment.ok()) return Fail(err, deployment.status());
+  auto v = (*deployment)->store().VerifyAudit();
+  if (!v.ok()) return Fail(err, v.status());
+  if (!v->ok) {
+    err << "gateway: audit chain broken at entry " << v->first_broken_seq << ": " << v->problem
+        << " (" << v->entries << " entries before it verified)\n";
+    return kExitError;
+  }
+  out << "audit chain verified: " << v->entries << " entries\n";
   return kExitOk;
 }
 
@@ -254,6 +340,33 @@ std::vector<Command> Commands() {
        "gateway consumer add NAME --dir DIR [--role consumer|operator]",
        {{"dir", "role"}, {}},
        ConsumerAdd},
+      {"keygen",
+       "create a ministry's Ed25519 key pair",
+       "gateway keygen --out PREFIX\n\nWrites PREFIX.key (secret, base64, mode 0600) and PREFIX.pub "
+       "(public, base64) and prints the keyid.",
+       {{"out"}, {}},
+       Keygen},
+      {"country add",
+       "register a ministry's public key and print its keyid",
+       "gateway country add CODE --dir DIR --pubkey FILE\n\nSeveral keys per country may be "
+       "active at once, for rotation.",
+       {{"dir", "pubkey"}, {}},
+       CountryAdd},
+      {"country revoke",
+       "remove a ministry key",
+       "gateway country revoke CODE KEYID --dir DIR",
+       {{"dir"}, {}},
+       CountryRevoke},
+      {"consumer revoke",
+       "remove a consumer or operator; its token stops working at once",
+       "gateway consumer revoke NAME --dir DIR",
+       {{"dir"}, {}},
+       ConsumerRevoke},
+      {"audit verify",
+       "recompute the audit hash chain; exit 1 naming the first broken entry",
+       "gateway audit verify --dir DIR",
+       {{"dir"}, {}},
+       AuditVerify},
       {"policy check",
        "validate the sharing policies and print the effective grants",
        "gateway policy check --dir DIR",

@@ -21,6 +21,16 @@ class Sha256 {
   crypto_hash_sha256_state state_;
 };
 
+class Sha512 {
+ public:
+  Sha512();
+  void Update(std::string_view bytes);
+  std::string Final();  // 64 raw bytes
+
+ private:
+  crypto_hash_sha512_state state_;
+};
+
 // "sha256:<64 lowercase hex digits>", the digest form used in receipts.
 std::string FormatDigest(std::string_view raw_sha256);
 

@@ -13,7 +13,7 @@ Status KeyRing::CreateMissing(const std::vector<std::string>& countries) {
   std::filesystem::create_directories(dir_, ec);
   if (ec) return Status::IoError("cannot create " + dir_ + ": " + ec.message());
   std::filesystem::permissions(dir_, std::filesystem::perms::owner_all, ec);
-  std::vector<std::string> files = {kTokenKeyFile};
+  std::vector<std::string> files = {kTokenKeyFile, kGatewayKeyFile};
   for (const auto& c : countries) files.push_back(PseudonymKeyFile(c));
   for (const auto& f : files) {
     std::string path = dir_ + "/" + f;
@@ -48,6 +48,19 @@ Result<const Pseudonymiser*> KeyRing::PseudonymiserFor(const std::string& countr
 Result<std::string> KeyRing::TokenKey() {
   std::lock_guard<std::mutex> lock(mu_);
   return Load(kTokenKeyFile, 32);
+}
+
+}  // namespace gw
+
+namespace gw {
+
+Result<const SigningKey*> KeyRing::GatewayKey() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!gateway_key_) {
+    GW_ASSIGN_OR_RETURN(SigningKey key, SigningKey::Load(dir_ + "/" + kGatewayKeyFile));
+    gateway_key_ = std::make_unique<SigningKey>(std::move(key));
+  }
+  return static_cast<const SigningKey*>(gateway_key_.get());
 }
 
 }  // namespace gw

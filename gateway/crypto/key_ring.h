@@ -2,6 +2,7 @@
 //
 //   pseudonym-<CC>.key  32 bytes per reporting country (person keys)
 //   token.key           32 bytes (hashing bearer tokens)
+//   gateway.key         the gateway's own Ed25519 private key (signing responses)
 //
 // Thread-safety: thread-safe (a mutex guards the cache).
 #pragma once
@@ -14,6 +15,7 @@
 
 #include "gateway/common/status.h"
 #include "gateway/crypto/keys.h"
+#include "gateway/crypto/signing.h"
 
 namespace gw {
 
@@ -23,12 +25,14 @@ class KeyRing {
 
   static std::string PseudonymKeyFile(const std::string& country);
   static constexpr const char* kTokenKeyFile = "token.key";
+  static constexpr const char* kGatewayKeyFile = "gateway.key";
 
   // Creates any of the standard keys that do not exist yet (never overwrites).
   Status CreateMissing(const std::vector<std::string>& countries);
 
   Result<const Pseudonymiser*> PseudonymiserFor(const std::string& country);
   Result<std::string> TokenKey();
+  Result<const SigningKey*> GatewayKey();
   const std::string& dir() const { return dir_; }
 
  private:
@@ -37,6 +41,7 @@ class KeyRing {
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Pseudonymiser>> pseudonymisers_;  // guarded by mu_
   std::map<std::string, std::string> raw_;                                 // guarded by mu_
+  std::unique_ptr<SigningKey> gateway_key_;                                // guarded by mu_
 };
 
 }  // namespace gw

@@ -151,6 +151,23 @@ Status ValidateIngestRequest(const IngestRequest& req) {
 }
 
 Result<Receipt> Ingestor::Ingest(const IngestRequest& req, ByteSource& input) {
+  auto receipt = IngestUnaudited(req, input);
+  // A commit is audited inside its own transaction; refusals are recorded here,
+  // once the snapshot's write transaction has been rolled back.
+  if (receipt.ok() && !receipt->committed()) {
+    nlohmann::json detail = {{"country", req.country},
+                             {"ref_date", receipt->ref_date},
+                             {"profile", req.profile},
+                             {"digest", receipt->digest},
+                             {"rows", receipt->rows},
+                             {"rejected_rows", receipt->rejected.size()},
+                             {"error", receipt->error_code.value_or("")}};
+    GW_RETURN_IF_ERROR(store_.AppendAudit("snapshot.reject", req.actor, detail.dump()));
+  }
+  return receipt;
+}
+
+Result<Receipt> Ingestor::IngestUnaudited(const IngestRequest& req, ByteSource& input) {
   GW_RETURN_IF_ERROR(ValidateIngestRequest(req));
   const AdapterInfo* info = AdapterRegistry::Global().Find(req.profile);
   GW_ASSIGN_OR_RETURN(const Pseudonymiser* pseudonymiser, keys_.PseudonymiserFor(req.country));
@@ -223,7 +240,7 @@ Result<Receipt> Ingestor::Ingest(const IngestRequest& req, ByteSource& input) {
   receipt.new_version = true;
   SnapshotTotals totals{receipt.rows, receipt.accepted, receipt.expired, receipt.in_stock,
                         static_cast<int64_t>(receipt.rejected.size())};
-  GW_RETURN_IF_ERROR(writer->Commit(receipt.digest, totals, receipt.ToJson()));
+  GW_RETURN_IF_ERROR(writer->Commit(receipt.digest, totals, receipt.ToJson(), req.actor));
   return receipt;
 }
 

@@ -36,6 +36,7 @@ struct IngestRequest {
   std::string profile;  // e.g. "kaz-1"
   std::string charset;  // empty: the profile's default
   bool partial = false;
+  std::string actor = "cli";  // for the audit log: "cli", "ministry:KAZ/<keyid>", ...
 };
 
 // Checks the request against the adapter registry and code lists before any
@@ -46,9 +47,11 @@ Status ValidateIngestRequest(const IngestRequest& request);
 class Ingestor {
  public:
   Ingestor(Store& store, KeyRing& keys) : store_(store), keys_(keys) {}
+  // Commits and refusals are recorded in the audit chain.
   Result<Receipt> Ingest(const IngestRequest& request, ByteSource& input);
 
  private:
+  Result<Receipt> IngestUnaudited(const IngestRequest& request, ByteSource& input);
   Store& store_;
   KeyRing& keys_;
 };

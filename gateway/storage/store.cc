@@ -2,6 +2,7 @@
 
 #include <ctime>
 #include <map>
+#include <nlohmann/json.hpp>
 
 namespace gw {
 namespace {
@@ -60,6 +61,31 @@ CREATE TABLE consumers (
   role        TEXT NOT NULL CHECK (role IN ('consumer', 'operator')),
   token_hash  BLOB NOT NULL UNIQUE,
   created_at  TEXT NOT NULL
+);
+)sql",
+    // 2: ministry keys, the nonce ledger for signed uploads, and the audit chain.
+    R"sql(
+CREATE TABLE ministry_keys (
+  keyid       TEXT PRIMARY KEY,
+  country     TEXT NOT NULL,
+  public_key  BLOB NOT NULL UNIQUE,
+  added_at    TEXT NOT NULL
+);
+CREATE TABLE nonces (
+  keyid       TEXT NOT NULL,
+  nonce       TEXT NOT NULL,
+  created     INTEGER NOT NULL,
+  PRIMARY KEY (keyid, nonce)
+) WITHOUT ROWID;
+CREATE INDEX nonces_by_created ON nonces(created);
+CREATE TABLE audit (
+  seq         INTEGER PRIMARY KEY,
+  ts          TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  actor       TEXT NOT NULL,
+  detail      TEXT NOT NULL,
+  prev_hash   BLOB NOT NULL,
+  hash        BLOB NOT NULL
 );
 )sql",
 };
@@ -164,7 +190,7 @@ class SqliteSnapshotWriter : public SnapshotWriter {
   void AddCount(const CellKey& cell, int64_t count) override { cube_[cell] += count; }
 
   Status Commit(const std::string& digest, const SnapshotTotals& t,
-                const std::string& receipt_json) override {
+                const std::string& receipt_json, const std::string& actor) override {
     GW_ASSIGN_OR_RETURN(auto cells, conn_.Prepare(
         "INSERT INTO cells(snapshot_id, pop_type, coo, sex, age, region, count) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)"));
@@ -187,6 +213,16 @@ class SqliteSnapshotWriter : public SnapshotWriter {
         "ON CONFLICT(country, ref_date) DO UPDATE SET snapshot_id = excluded.snapshot_id"));
     cur.Bind(1, snapshot_id_);
     GW_RETURN_IF_ERROR(cur.Run());
+    GW_ASSIGN_OR_RETURN(auto info, conn_.Prepare(
+        "SELECT country, ref_date, version, profile FROM snapshots WHERE id = ?"));
+    info.Bind(1, snapshot_id_);
+    GW_ASSIGN_OR_RETURN(bool found, info.Step());
+    if (!found) return Status::Internal("snapshot row vanished before commit");
+    nlohmann::json detail = {{"country", info.Text(0)}, {"ref_date", info.Text(1)},
+                             {"version", info.Int(2)},  {"profile", info.Text(3)},
+                             {"digest", digest},        {"rows", t.rows},
+                             {"in_stock", t.in_stock},  {"rejected", t.rejected}};
+    GW_RETURN_IF_ERROR(AppendAuditTx(conn_, "snapshot.commit", actor, detail.dump()));
     return tx_->Commit();
   }
 
@@ -229,15 +265,6 @@ Result<std::unique_ptr<sql::Connection>> Store::AcquireReader() {
 void Store::ReleaseReader(std::unique_ptr<sql::Connection> conn) {
   std::lock_guard<std::mutex> lock(mu_);
   idle_readers_.push_back(std::move(conn));
-}
-
-template <typename Fn>
-auto Store::WithReader(Fn&& fn) -> decltype(fn(std::declval<sql::Connection&>())) {
-  auto conn = AcquireReader();
-  if (!conn.ok()) return conn.status();
-  auto result = fn(**conn);
-  ReleaseReader(std::move(conn).value());
-  return result;
 }
 
 Result<std::unique_ptr<SnapshotWriter>> Store::BeginSnapshot(const std::string& country,
@@ -355,8 +382,9 @@ Result<std::vector<CountRow>> Store::ReadCounts(
 }
 
 Status Store::AddConsumer(const std::string& name, const std::string& role,
-                          const std::string& token_hash) {
+                          const std::string& token_hash, const std::string& actor) {
   std::lock_guard<std::mutex> lock(writer_mu_);
+  GW_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(*writer_));
   GW_ASSIGN_OR_RETURN(auto st, writer_->Prepare(
       "INSERT INTO consumers(name, role, token_hash, created_at) VALUES (?, ?, ?, ?)"));
   st.Bind(1, name).Bind(2, role).BindBlob(3, token_hash.data(), token_hash.size()).Bind(4, NowUtc());
@@ -364,7 +392,10 @@ Status Store::AddConsumer(const std::string& name, const std::string& role,
   if (!s.ok() && s.message().find("UNIQUE") != std::string::npos) {
     return Status::Conflict("a consumer named \"" + name + "\" already exists");
   }
-  return s;
+  GW_RETURN_IF_ERROR(s);
+  GW_RETURN_IF_ERROR(AppendAuditTx(*writer_, "consumer.add", actor,
+                                   nlohmann::json{{"consumer", name}, {"role", role}}.dump()));
+  return tx->Commit();
 }
 
 Result<std::optional<ConsumerInfo>> Store::FindConsumerByTokenHash(const std::string& token_hash) {

@@ -71,8 +71,9 @@ class SnapshotWriter {
   // Adds to the count of a cell (persons in stock, or a pre-tabulated count).
   virtual void AddCount(const CellKey& cell, int64_t count) = 0;
   // Writes the counts, the receipt and makes this version current, atomically.
+  // The audit entry ("snapshot.commit", by `actor`) is part of the same transaction.
   virtual Status Commit(const std::string& digest, const SnapshotTotals& totals,
-                        const std::string& receipt_json) = 0;
+                        const std::string& receipt_json, const std::string& actor) = 0;
 };
 
 // One row of an aggregate read: the values of the requested dimensions (in
@@ -82,15 +83,43 @@ struct CountRow {
   int64_t count = 0;
 };
 
+struct AuditEntry {
+  int64_t seq = 0;
+  std::string ts;      // UTC, ISO 8601
+  std::string kind;    // e.g. "snapshot.commit", "consumer.add", "aggregate.release"
+  std::string actor;   // who caused it: a consumer name, "ministry:KAZ/<keyid>", "cli", ...
+  std::string detail;  // JSON object; never an identifying value
+  std::string prev_hash, hash;  // 32 raw bytes each
+};
+
+struct AuditVerification {
+  bool ok = true;
+  int64_t entries = 0;
+  int64_t first_broken_seq = 0;  // when !ok
+  std::string problem;           // when !ok
+};
+
+struct MinistryKey {
+  std::string keyid;       // 16 lower-case hex digits of SHA-256(public key)
+  std::string country;
+  std::string public_key;  // 32 raw bytes
+  std::string added_at;
+};
+
 struct ConsumerInfo {
   std::string name;
   std::string role;  // "consumer" or "operator"
 };
 
+// Appends an audit entry inside the caller's open write transaction.
+Status AppendAuditTx(sql::Connection& conn, const std::string& kind, const std::string& actor,
+                     const std::string& detail_json);
+// The canonical bytes an audit entry's hash covers.
+std::string AuditHash(const std::string& prev_hash, int64_t seq, const std::string& ts,
+                      const std::string& kind, const std::string& actor, const std::string& detail);
+
 class Store {
  public:
-  static constexpr int kSchemaVersion = 1;
-
   // Opens (creating if `create`) the database and brings its schema up to date.
   static Result<std::unique_ptr<Store>> Open(const std::string& path, bool create);
   ~Store();
@@ -114,9 +143,30 @@ class Store {
       const std::array<std::vector<std::string>, kDimCount>& filters);
 
   Status AddConsumer(const std::string& name, const std::string& role,
-                     const std::string& token_hash);
+                     const std::string& token_hash, const std::string& actor = "cli");
   Result<std::optional<ConsumerInfo>> FindConsumerByTokenHash(const std::string& token_hash);
   Result<std::vector<ConsumerInfo>> ListConsumers();
+
+  // Removes a consumer (its token stops working at once). NotFound if unknown.
+  Status RevokeConsumer(const std::string& name, const std::string& actor);
+
+  // Audit chain: each entry's hash covers the previous entry's hash and its own
+  // fields, so altering, removing or reordering entries breaks the chain.
+  Status AppendAudit(const std::string& kind, const std::string& actor, const std::string& detail_json);
+  Result<std::vector<AuditEntry>> ListAudit(int64_t after_seq, int64_t limit);
+  Result<AuditVerification> VerifyAudit();
+
+  // Ministry keys (several per country may be active, for rotation).
+  Status AddMinistryKey(const MinistryKey& key, const std::string& actor);
+  Status RevokeMinistryKey(const std::string& country, const std::string& keyid, const std::string& actor);
+  Result<std::optional<MinistryKey>> FindMinistryKey(const std::string& keyid);
+  Result<std::vector<MinistryKey>> ListMinistryKeys();
+
+  // Records a signature nonce; false if (keyid, nonce) was already used.
+  // Entries older than `forget_before` (unix seconds) are pruned: a replay that
+  // old fails the `created` window check anyway.
+  Result<bool> UseNonce(const std::string& keyid, const std::string& nonce, int64_t created,
+                        int64_t forget_before);
 
   // PRAGMA quick_check on a read connection; used at start-up.
   Status CheckIntegrity();
@@ -135,6 +185,19 @@ class Store {
   std::unique_ptr<sql::Connection> writer_;                     // guarded by writer_mu_
   std::mutex writer_mu_;
   friend class SqliteSnapshotWriter;
+  friend Status AppendAuditTx(sql::Connection& conn, const std::string& kind,
+                              const std::string& actor, const std::string& detail_json);
 };
+
+// Runs `fn` with a pooled read connection.
+template <typename Fn>
+auto Store::WithReader(Fn&& fn) -> decltype(fn(std::declval<sql::Connection&>())) {
+  auto conn = AcquireReader();
+  if (!conn.ok()) return conn.status();
+  auto result = fn(**conn);
+  ReleaseReader(std::move(conn).value());
+  return result;
+}
+
 
 }  // namespace gw

@@ -1,0 +1,202 @@
+// The audit chain and the trust tables (ministry keys, nonces, consumer
+// revocation) of Store; see store.h.
+#include <cstring>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "gateway/crypto/digest.h"
+#include "gateway/storage/store.h"
+
+namespace gw {
+namespace {
+
+std::string NowUtcAudit() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string AuditHash(const std::string& prev_hash, int64_t seq, const std::string& ts,
+                      const std::string& kind, const std::string& actor, const std::string& detail) {
+  Sha256 h;
+  h.Update(prev_hash);
+  unsigned char le[8];
+  for (int i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>(static_cast<uint64_t>(seq) >> (8 * i));
+  h.Update(std::string_view(reinterpret_cast<const char*>(le), 8));
+  // Fields are length-prefixed so that no two entries share a byte string.
+  for (const std::string* f : {&ts, &kind, &actor, &detail}) {
+    uint32_t n = static_cast<uint32_t>(f->size());
+    unsigned char len[4] = {static_cast<unsigned char>(n), static_cast<unsigned char>(n >> 8),
+                            static_cast<unsigned char>(n >> 16), static_cast<unsigned char>(n >> 24)};
+    h.Update(std::string_view(reinterpret_cast<const char*>(len), 4));
+    h.Update(*f);
+  }
+  return h.Final();
+}
+
+Status AppendAuditTx(sql::Connection& conn, const std::string& kind, const std::string& actor,
+                     const std::string& detail_json) {
+  GW_ASSIGN_OR_RETURN(auto last, conn.Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
+  GW_ASSIGN_OR_RETURN(bool has, last.Step());
+  int64_t seq = has ? last.Int(0) + 1 : 1;
+  std::string prev = has ? last.Blob(1) : std::string(32, '\0');
+  std::string ts = NowUtcAudit();
+  std::string hash = AuditHash(prev, seq, ts, kind, actor, detail_json);
+  GW_ASSIGN_OR_RETURN(auto ins, conn.Prepare(
+      "INSERT INTO audit(seq, ts, kind, actor, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  ins.Bind(1, seq).Bind(2, ts).Bind(3, kind).Bind(4, actor).Bind(5, detail_json);
+  ins.BindBlob(6, prev.data(), prev.size()).BindBlob(7, hash.data(), hash.size());
+  return ins.Run();
+}
+
+Status Store::AppendAudit(const std::string& kind, const std::string& actor,
+                          const std::string& detail_json) {
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  GW_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(*writer_));
+  GW_RETURN_IF_ERROR(AppendAuditTx(*writer_, kind, actor, detail_json));
+  return tx->Commit();
+}
+
+Result<std::vector<AuditEntry>> Store::ListAudit(int64_t after_seq, int64_t limit) {
+  return WithReader([&](sql::Connection& c) -> Result<std::vector<AuditEntry>> {
+    GW_ASSIGN_OR_RETURN(auto st, c.Prepare(
+        "SELECT seq, ts, kind, actor, detail, prev_hash, hash FROM audit WHERE seq > ? "
+        "ORDER BY seq LIMIT ?"));
+    st.Bind(1, after_seq).Bind(2, limit);
+    std::vector<AuditEntry> out;
+    while (true) {
+      GW_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      out.push_back(AuditEntry{st.Int(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4),
+                               st.Blob(5), st.Blob(6)});
+    }
+    return out;
+  });
+}
+
+Result<AuditVerification> Store::VerifyAudit() {
+  return WithReader([&](sql::Connection& c) -> Result<AuditVerification> {
+    GW_ASSIGN_OR_RETURN(auto st, c.Prepare(
+        "SELECT seq, ts, kind, actor, detail, prev_hash, hash FROM audit ORDER BY seq"));
+    AuditVerification v;
+    std::string prev(32, '\0');
+    int64_t expected_seq = 1;
+    while (true) {
+      GW_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      int64_t seq = st.Int(0);
+      auto fail = [&](const std::string& problem) {
+        v.ok = false;
+        v.first_broken_seq = seq;
+        v.problem = problem;
+        return v;
+      };
+      if (seq != expected_seq) {
+        seq = expected_seq;  // name the missing entry
+        return fail("entry " + std::to_string(expected_seq) + " is missing (next is " +
+                    std::to_string(seq) + ")");
+      }
+      if (st.Blob(5) != prev) return fail("its previous-hash does not match the entry before it");
+      std::string hash = AuditHash(prev, seq, st.Text(1), st.Text(2), st.Text(3), st.Text(4));
+      if (st.Blob(6) != hash) return fail("its content does not match its hash (altered)");
+      prev = hash;
+      ++expected_seq;
+      ++v.entries;
+    }
+    return v;
+  });
+}
+
+Status Store::RevokeConsumer(const std::string& name, const std::string& actor) {
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  GW_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(*writer_));
+  GW_ASSIGN_OR_RETURN(auto del, writer_->Prepare("DELETE FROM consumers WHERE name = ?"));
+  del.Bind(1, name);
+  GW_RETURN_IF_ERROR(del.Run());
+  if (writer_->Changes() == 0) return Status::NotFound("no consumer named \"" + name + "\"");
+  GW_RETURN_IF_ERROR(AppendAuditTx(*writer_, "consumer.revoke", actor,
+                                   nlohmann::json{{"consumer", name}}.dump()));
+  return tx->Commit();
+}
+
+Status Store::AddMinistryKey(const MinistryKey& key, const std::string& actor) {
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  GW_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(*writer_));
+  GW_ASSIGN_OR_RETURN(auto ins, writer_->Prepare(
+      "INSERT INTO ministry_keys(keyid, country, public_key, added_at) VALUES (?, ?, ?, ?)"));
+  ins.Bind(1, key.keyid).Bind(2, key.country).BindBlob(3, key.public_key.data(), key.public_key.size());
+  ins.Bind(4, NowUtcAudit());
+  Status s = ins.Run();
+  if (!s.ok()) {
+    if (s.message().find("UNIQUE") != std::string::npos) {
+      return Status::Conflict("key " + key.keyid + " is already registered");
+    }
+    return s;
+  }
+  GW_RETURN_IF_ERROR(AppendAuditTx(*writer_, "key.add", actor,
+                                   nlohmann::json{{"country", key.country}, {"keyid", key.keyid}}.dump()));
+  return tx->Commit();
+}
+
+Status Store::RevokeMinistryKey(const std::string& country, const std::string& keyid,
+                                const std::string& actor) {
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  GW_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(*writer_));
+  GW_ASSIGN_OR_RETURN(auto del, writer_->Prepare("DELETE FROM ministry_keys WHERE country = ? AND keyid = ?"));
+  del.Bind(1, country).Bind(2, keyid);
+  GW_RETURN_IF_ERROR(del.Run());
+  if (writer_->Changes() == 0) {
+    return Status::NotFound("no key " + keyid + " is registered for " + country);
+  }
+  GW_RETURN_IF_ERROR(AppendAuditTx(*writer_, "key.revoke", actor,
+                                   nlohmann::json{{"country", country}, {"keyid", keyid}}.dump()));
+  return tx->Commit();
+}
+
+Result<std::optional<MinistryKey>> Store::FindMinistryKey(const std::string& keyid) {
+  return WithReader([&](sql::Connection& c) -> Result<std::optional<MinistryKey>> {
+    GW_ASSIGN_OR_RETURN(auto st, c.Prepare(
+        "SELECT keyid, country, public_key, added_at FROM ministry_keys WHERE keyid = ?"));
+    st.Bind(1, keyid);
+    GW_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return std::optional<MinistryKey>();
+    return std::optional<MinistryKey>(MinistryKey{st.Text(0), st.Text(1), st.Blob(2), st.Text(3)});
+  });
+}
+
+Result<std::vector<MinistryKey>> Store::ListMinistryKeys() {
+  return WithReader([&](sql::Connection& c) -> Result<std::vector<MinistryKey>> {
+    GW_ASSIGN_OR_RETURN(auto st, c.Prepare(
+        "SELECT keyid, country, public_key, added_at FROM ministry_keys ORDER BY country, added_at"));
+    std::vector<MinistryKey> out;
+    while (true) {
+      GW_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      out.push_back(MinistryKey{st.Text(0), st.Text(1), st.Blob(2), st.Text(3)});
+    }
+    return out;
+  });
+}
+
+Result<bool> Store::UseNonce(const std::string& keyid, const std::string& nonce, int64_t created,
+                             int64_t forget_before) {
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  GW_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(*writer_));
+  GW_ASSIGN_OR_RETURN(auto prune, writer_->Prepare("DELETE FROM nonces WHERE created < ?"));
+  prune.Bind(1, forget_before);
+  GW_RETURN_IF_ERROR(prune.Run());
+  GW_ASSIGN_OR_RETURN(auto ins, writer_->Prepare(
+      "INSERT INTO nonces(keyid, nonce, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"));
+  ins.Bind(1, keyid).Bind(2, nonce).Bind(3, created);
+  GW_RETURN_IF_ERROR(ins.Run());
+  bool fresh = writer_->Changes() == 1;
+  GW_RETURN_IF_ERROR(tx->Commit());
+  return fresh;
+}
+
+}  // namespace gw

@@ -1,0 +1,4 @@
+# Trust: signatures, digests, keys and the audit chain.
+list(APPEND GW_TEST_SOURCES
+  unit/http/message_signatures_test.cc
+  unit/storage/audit_test.cc)
