@@ -41,7 +41,7 @@ TEST_CASE("snapshots commit atomically, version and stay listed", "[storage]") {
     (*w)->AddCount({"REF", "AFG", "F", "18-59", "KZ-75"}, 3 * v);
     (*w)->AddCount({"MIG", "UZB", "M", "18-59", "KZ-75"}, 2);
     (*w)->AddCount({"MIG", "UZB", "M", "60+", "KZ-71"}, 5);
-    REQUIRE((*w)->Commit("sha256:v" + std::to_string(v), SnapshotTotals{3, 3, 0, 3, 0}, "{}").ok());
+    REQUIRE((*w)->Commit("sha256:v" + std::to_string(v), SnapshotTotals{3, 3, 0, 3, 0}, "{}", "test").ok());
   }
   auto current = s.CurrentSnapshot("KAZ", "2015-06-30");
   REQUIRE(current.ok());
