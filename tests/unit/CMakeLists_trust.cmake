@@ -2,3 +2,4 @@
 list(APPEND GW_TEST_SOURCES
   unit/http/message_signatures_test.cc
   unit/storage/audit_test.cc)
+list(APPEND GW_TEST_SOURCES unit/adapters/shared_v1_test.cc)
