@@ -16,7 +16,9 @@ constexpr const char* kDefaultConfig = R"(# Gateway settings. Every limit has a 
 [server]
 listen = "127.0.0.1:8080"     # HOST:PORT; port 0 lets the OS choose
 threads = 0                   # 0: one per CPU core
-max_body_bytes = 1048576      # larger request bodies get 413
+max_body_bytes = 1048576      # larger request bodies get 413 (queries, admin)
+max_upload_bytes = 21474836480  # a signed snapshot upload (PUT /v1/snapshots/...)
+# public_url = "https://gateway.example.org"  # what ministries sign; default http:// + Host
 max_header_bytes = 16384
 max_connections = 1024
 header_timeout_ms = 10000     # the request head must arrive within this time
@@ -96,6 +98,7 @@ Result<DeploymentConfig> ParseConfig(const std::string& text, const std::string&
   const IntKey keys[] = {
       {"threads", 0, 256, [&](int64_t v) { c.threads = static_cast<int>(v); }},
       {"max_body_bytes", 1024, int64_t{1} << 40, [&](int64_t v) { c.max_body_bytes = static_cast<size_t>(v); }},
+      {"max_upload_bytes", 1024, int64_t{1} << 44, [&](int64_t v) { c.max_upload_bytes = static_cast<size_t>(v); }},
       {"max_header_bytes", 1024, 1 << 20, [&](int64_t v) { c.max_header_bytes = static_cast<size_t>(v); }},
       {"max_connections", 1, 1 << 20, [&](int64_t v) { c.max_connections = static_cast<size_t>(v); }},
       {"header_timeout_ms", 100, 3600000, [&](int64_t v) { c.header_timeout = std::chrono::milliseconds(v); }},
@@ -105,7 +108,7 @@ Result<DeploymentConfig> ParseConfig(const std::string& text, const std::string&
   if (const toml::table* server = root["server"].as_table()) {
     for (const auto& [k, v] : *server) {
       std::string key(k.str());
-      if (key == "listen") continue;
+      if (key == "listen" || key == "public_url") continue;
       const IntKey* spec = nullptr;
       for (const auto& ik : keys)
         if (key == ik.name) spec = &ik;
@@ -122,6 +125,13 @@ Result<DeploymentConfig> ParseConfig(const std::string& text, const std::string&
     auto s = db.value<std::string>();
     if (!s || s->empty()) return bad("storage.database", "must be a file path");
     c.database = *s;
+  }
+  if (auto url = root["server"]["public_url"]) {
+    auto s = url.value<std::string>();
+    if (!s || (s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0) || s->back() == '/') {
+      return bad("server.public_url", "must be http(s)://host[:port] without a trailing slash");
+    }
+    c.public_url = *s;
   }
   for (const auto& [k, v] : root) {
     if (k.str() != "server" && k.str() != "storage") {

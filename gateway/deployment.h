@@ -34,6 +34,11 @@ struct DeploymentConfig {
   std::chrono::milliseconds body_timeout{60000};
   std::chrono::milliseconds idle_timeout{30000};
   std::string database = "data/gateway.db";  // relative to DIR
+  // The scheme and authority clients use to reach the gateway (e.g.
+  // "https://gateway.example.org" behind a TLS proxy); signed uploads cover
+  // the target URI, so the server must know it. Empty: "http://" + Host.
+  std::string public_url;
+  size_t max_upload_bytes = size_t{20} << 30;  // per signed upload
 };
 
 // Parses "HOST:PORT" ("[::1]:8080" for IPv6).

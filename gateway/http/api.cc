@@ -2,6 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <mutex>
+
+#include "gateway/http/message_signatures.h"
+#include "gateway/ingest/upload.h"
+#include "gateway/schema/adapter_registry.h"
 #include "gateway/schema/codelists.h"
 
 namespace gw::http {
@@ -35,6 +41,73 @@ Response ErrorFromStatus(const Status& status) {
   return r;
 }
 
+namespace {
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Response ReceiptResponse(const Result<Receipt>& r) {
+  if (!r.ok()) return ErrorFromStatus(r.status());
+  Response resp;
+  resp.body = r->ToJson();
+  resp.status = r->committed() ? (r->new_version ? 201 : 200) : 422;
+  return resp;
+}
+
+// Bridges the server's streaming body to an UploadIngest, and holds the
+// ingest's answer until the server has delivered the whole body.
+class UploadConsumer : public BodyConsumer {
+ public:
+  UploadConsumer(Store& store, KeyRing& keys, IngestRequest req, ExpectedDigest digest) {
+    ingest_ = std::make_unique<UploadIngest>(store, keys, std::move(req), std::move(digest),
+                                             [this](Result<Receipt> r) { Deliver(ReceiptResponse(r)); });
+  }
+  ~UploadConsumer() override { ingest_.reset(); }
+
+  void Consume(std::string_view chunk, std::function<void()> ready) override {
+    ingest_->Push(chunk, std::move(ready));
+  }
+
+  void Finish(Status status, std::function<void(Response)> done) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = std::move(done);
+    }
+    ingest_->Close(status);
+    TryDeliver();
+  }
+
+ private:
+  void Deliver(Response r) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      response_ = std::move(r);
+    }
+    TryDeliver();
+  }
+  void TryDeliver() {
+    std::function<void(Response)> done;
+    Response r;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!done_ || !response_) return;
+      done = std::move(done_);
+      done_ = nullptr;
+      r = std::move(*response_);
+    }
+    done(std::move(r));
+  }
+
+  std::mutex mu_;
+  std::function<void(Response)> done_;  // guarded by mu_
+  std::optional<Response> response_;    // guarded by mu_
+  std::unique_ptr<UploadIngest> ingest_;
+};
+
+}  // namespace
+
 Api::Api(Deployment& deployment)
     : deployment_(deployment),
       disclosure_(MakeDisclosureControl()),
@@ -59,6 +132,95 @@ Result<Principal> Api::Authenticate(const Request& request) {
   GW_ASSIGN_OR_RETURN(auto consumer, deployment_.store().FindConsumerByTokenHash(hash));
   if (!consumer) return Status::Unauthenticated("the bearer token is not valid");
   return Principal{consumer->name, consumer->role};
+}
+
+HeadDecision Api::UploadHead(const Request& head) {
+  const std::string& country = head.path_params.at("country");
+  auto ref_date = ParseIsoDate(head.path_params.at("ref_date"));
+  if (!ref_date) return ErrorFromStatus(Status::InvalidArgument("the reference date in the path must be YYYY-MM-DD"));
+  IngestRequest req;
+  req.country = country;
+  req.ref_date = *ref_date;
+  for (const auto& [k, v] : head.query) {
+    if (k == "profile") {
+      req.profile = v;
+    } else if (k == "charset") {
+      req.charset = v;
+    } else if (k == "partial") {
+      if (v != "true" && v != "false") return ErrorFromStatus(Status::InvalidArgument("partial must be true or false"));
+      req.partial = v == "true";
+    } else {
+      return ErrorFromStatus(Status::InvalidArgument("unknown parameter \"" + k + "\" (known: profile, charset, partial)"));
+    }
+  }
+  if (req.profile.empty()) return ErrorFromStatus(Status::InvalidArgument("parameter \"profile\" is required"));
+  if (Status s = ValidateIngestRequest(req); !s.ok()) {
+    // A profile of another country is a bad request here: the signer may be right.
+    return ErrorFromStatus(s.code() == Code::kPermissionDenied ? Status::InvalidArgument(s.message()) : s);
+  }
+
+  // 1. The signature, from the head alone.
+  std::string sig_input = head.Header("signature-input"), sig = head.Header("signature");
+  if (sig_input.empty() || sig.empty()) {
+    return ErrorFromStatus(Status::Unauthenticated("uploads must be signed (RFC 9421 Signature-Input and Signature)"));
+  }
+  auto parsed = ParseSignature(sig_input, sig);
+  if (!parsed.ok()) return ErrorFromStatus(Status::Unauthenticated(parsed.status().message()));
+  if (parsed->alg != "ed25519") return ErrorFromStatus(Status::Unauthenticated("the signature must have alg=\"ed25519\""));
+  for (const char* c : {"@method", "@target-uri", "content-digest", "content-type"}) {
+    if (!parsed->Covers(c)) {
+      return ErrorFromStatus(Status::Unauthenticated(std::string("the signature must cover ") + c));
+    }
+  }
+  if (!parsed->created || parsed->nonce.empty() || parsed->keyid.empty()) {
+    return ErrorFromStatus(Status::Unauthenticated("the signature must carry created, nonce and keyid"));
+  }
+  auto key = deployment_.store().FindMinistryKey(parsed->keyid);
+  if (!key.ok()) return ErrorFromStatus(key.status());
+  if (!key->has_value()) return ErrorFromStatus(Status::Unauthenticated("unknown key " + parsed->keyid));
+  if ((*key)->country != country) {
+    return ErrorFromStatus(Status::PermissionDenied("key " + parsed->keyid + " belongs to " + (*key)->country +
+                                                    " and cannot write " + country + "'s snapshots"));
+  }
+  const int64_t now = UnixNow();
+  if (*parsed->created > now + kSignatureWindowSeconds || *parsed->created < now - kSignatureWindowSeconds) {
+    return ErrorFromStatus(Status::Unauthenticated("the signature's created time is more than " +
+                                                   std::to_string(kSignatureWindowSeconds) +
+                                                   " s from the server's clock"));
+  }
+  if (parsed->expires && *parsed->expires < now) {
+    return ErrorFromStatus(Status::Unauthenticated("the signature has expired"));
+  }
+  SignatureContext ctx;
+  ctx.method = head.method;
+  ctx.target_uri = deployment_.config().public_url.empty()
+                       ? "http://" + head.Header("host") + head.target
+                       : deployment_.config().public_url + head.target;
+  ctx.header = [&head](std::string_view name) -> std::optional<std::string> {
+    auto it = head.headers.find(std::string(name));
+    if (it == head.headers.end()) return std::nullopt;
+    return it->second;
+  };
+  if (Status s = VerifySignature(*parsed, ctx, (*key)->public_key); !s.ok()) return ErrorFromStatus(s);
+  auto fresh = deployment_.store().UseNonce(parsed->keyid, parsed->nonce, *parsed->created,
+                                            now - 2 * kSignatureWindowSeconds);
+  if (!fresh.ok()) return ErrorFromStatus(fresh.status());
+  if (!*fresh) return ErrorFromStatus(Status::Unauthenticated("this nonce was already used (replay)"));
+
+  // 2. What the body must be.
+  auto digest = ParseContentDigest(head.Header("content-digest"));
+  if (!digest.ok()) return ErrorFromStatus(digest.status());
+  const AdapterInfo* info = AdapterRegistry::Global().Find(req.profile);
+  std::string content_type = head.Header("content-type");
+  std::string media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.pop_back();
+  if (media != info->media_type) {
+    return ErrorFromStatus(Status::InvalidArgument("profile " + req.profile + " expects Content-Type " +
+                                                   info->media_type));
+  }
+  req.actor = "ministry:" + country + "/" + parsed->keyid;
+  return std::shared_ptr<BodyConsumer>(std::make_shared<UploadConsumer>(
+      deployment_.store(), deployment_.keys(), std::move(req), std::move(digest).value()));
 }
 
 Response Api::Healthz(const Request&) {

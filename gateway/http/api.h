@@ -11,6 +11,7 @@
 
 #include "gateway/deployment.h"
 #include "gateway/http/router.h"
+#include "gateway/http/streaming.h"
 #include "gateway/privacy/disclosure.h"
 #include "gateway/query/query_engine.h"
 
@@ -18,6 +19,9 @@ namespace gw::http {
 
 // HTTP status for a Status code (the one place this mapping is made).
 int HttpStatusFor(Code code);
+
+// How far a signature's `created` may be from the server's clock.
+inline constexpr int64_t kSignatureWindowSeconds = 300;
 Response ErrorFromStatus(const Status& status);
 
 class Api {
@@ -32,6 +36,9 @@ class Api {
   Response Snapshots(const Request& request);
   Response Codelists(const Request& request);
   Response Codelist(const Request& request);
+  // PUT /v1/snapshots/{country}/{ref_date}: checks the RFC 9421 signature from
+  // the head, then streams the body into an ingest.
+  HeadDecision UploadHead(const Request& head);
 
   Deployment& deployment_;
   std::unique_ptr<DisclosureControl> disclosure_;

@@ -43,8 +43,8 @@ constexpr std::chrono::milliseconds kAcceptRetry{50};
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // Headers an access log must never see.
-constexpr std::string_view kCredentialHeaders[] = {"authorization", "proxy-authorization",
-                                                   "cookie", "x-api-key"};
+constexpr std::string_view kCredentialHeaders[] = {"authorization", "proxy-authorization", "cookie",
+                                                   "x-api-key"};
 
 std::string Str(beast::string_view s) { return std::string(s.data(), s.size()); }
 
@@ -405,8 +405,8 @@ void Session::Handle(std::string body) {
   request_.body = std::move(body);
   Response response;
   try {
-    Status status = ParseTarget(request_.target, options_.max_query_params, &request_.path,
-                                &request_.query);
+    Status status =
+        ParseTarget(request_.target, options_.max_query_params, &request_.path, &request_.query);
     if (status.ok()) {
       response = core_->router().Dispatch(request_);
     } else {

@@ -78,9 +78,9 @@ struct ServerOptions {
   // dropped.
   std::chrono::milliseconds shutdown_timeout{5000};
   size_t header_limit = 16 * 1024;
-  size_t body_limit = 1 << 20;  // for requests with a buffered body; 413 above it
+  size_t body_limit = 1 << 20;    // for requests with a buffered body; 413 above it
   size_t max_connections = 1024;  // refuse (close) above it
-  size_t max_query_params = 64;  // 400 above it
+  size_t max_query_params = 64;   // 400 above it
   // Access log / metrics hook: called once per response after its write
   // completed or failed, on the session's thread, with the time from the first
   // byte of the request. Must not throw (it is guarded anyway) and should be

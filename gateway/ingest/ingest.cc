@@ -204,6 +204,7 @@ Result<Receipt> Ingestor::IngestUnaudited(const IngestRequest& req, ByteSource& 
     if (!n.ok() || *n == 0) break;
   }
   receipt.digest = FormatDigest(hash.Final());
+  if (req.verify_before_commit) GW_RETURN_IF_ERROR(req.verify_before_commit());
   std::sort(receipt.rejected.begin(), receipt.rejected.end(),
             [](const RowError& a, const RowError& b) { return a.row < b.row; });
 

@@ -19,6 +19,7 @@
 // Thread-safety: thread-safe; concurrent ingests are serialised by the store.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "gateway/common/byte_source.h"
@@ -37,6 +38,10 @@ struct IngestRequest {
   std::string charset;  // empty: the profile's default
   bool partial = false;
   std::string actor = "cli";  // for the audit log: "cli", "ministry:KAZ/<keyid>", ...
+  // Called once the whole input has been read and before anything is
+  // committed (e.g. to check an upload's Content-Digest); an error aborts the
+  // ingest, storing nothing, and is returned as is.
+  std::function<Status()> verify_before_commit;
 };
 
 // Checks the request against the adapter registry and code lists before any
