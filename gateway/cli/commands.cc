@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "gateway/cli/args.h"
+#include "gateway/cli/push.h"
 #include "gateway/common/byte_source.h"
 #include "gateway/crypto/keys.h"
 #include "gateway/crypto/signing.h"
@@ -133,11 +134,15 @@ int Keygen(const Args& a, std::ostream& out, std::ostream& err) {
   if (!prefix.ok()) return Fail(err, prefix.status());
   SigningKey key = SigningKey::Generate();
   if (Status s = WriteSecretKeyFile(*prefix + ".key", key.seed()); !s.ok()) return Fail(err, s);
+  if (Status s = WriteSecretKeyFile(*prefix + ".pseudonym.key", RandomBytes(kPseudonymKeyBytes)); !s.ok()) {
+    return Fail(err, s);
+  }
   std::ofstream pub(*prefix + ".pub");
   pub << ToBase64(key.public_key()) << "\n";
   pub.close();
   if (!pub) return Fail(err, Status::IoError("cannot write " + *prefix + ".pub"));
-  err << "wrote " << *prefix << ".key (secret, mode 0600: keep it on the ministry's machine) and "
+  err << "wrote " << *prefix << ".key and " << *prefix << ".pseudonym.key (secret, mode 0600: keep them on "
+      << "the ministry's machine; back up the pseudonym key, or later uploads will not match earlier ones) and "
       << *prefix << ".pub (give it to the gateway operator)\n";
   out << key.keyid() << "\n";
   return kExitOk;
@@ -340,9 +345,20 @@ std::vector<Command> Commands() {
        "gateway consumer add NAME --dir DIR [--role consumer|operator]",
        {{"dir", "role"}, {}},
        ConsumerAdd},
+      {"push",
+       "validate, pseudonymise and upload a register from the ministry's machine",
+       "gateway push --url URL --key KEYFILE --country CODE --ref-date YYYY-MM-DD --profile P "
+       "[--charset C] [--partial] [--raw] [--pseudonym-key FILE] FILE\n\nRuns the national adapter "
+       "here, replaces national IDs by keyed hashes under the ministry's pseudonym key (default: "
+       "KEYFILE with .key replaced by .pseudonym.key) and uploads only shared-schema records "
+       "(profile shared-v1), signed with KEYFILE. --raw uploads the national file as it is. "
+       "Prints the receipt JSON; exit 0 committed, 2 rejected, 1 other errors.",
+       {{"url", "key", "country", "ref-date", "profile", "charset", "pseudonym-key"}, {"partial", "raw"}},
+       Push},
       {"keygen",
        "create a ministry's Ed25519 key pair",
-       "gateway keygen --out PREFIX\n\nWrites PREFIX.key (secret, base64, mode 0600) and PREFIX.pub "
+       "gateway keygen --out PREFIX\n\nWrites PREFIX.key (Ed25519 secret, base64, mode 0600), "
+       "PREFIX.pseudonym.key (the ministry's pseudonym key for push, mode 0600) and PREFIX.pub "
        "(public, base64) and prints the keyid.",
        {{"out"}, {}},
        Keygen},

@@ -41,7 +41,7 @@ struct IngestRequest {
   // Called once the whole input has been read and before anything is
   // committed (e.g. to check an upload's Content-Digest); an error aborts the
   // ingest, storing nothing, and is returned as is.
-  std::function<Status()> verify_before_commit;
+  std::function<Status()> verify_before_commit = nullptr;
 };
 
 // Checks the request against the adapter registry and code lists before any
