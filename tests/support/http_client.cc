@@ -132,12 +132,12 @@ bool HttpClient::WaitForClose(std::chrono::milliseconds within) {
     if (left.count() <= 0) return false;
     size_t received = 0;
     beast::error_code ec = impl_->Run(left, [&](auto handler) {
-      impl_->stream.async_read_some(impl_->buffer.prepare(4096),
-                                    [&received, handler = std::move(handler)](
-                                        beast::error_code read_ec, size_t n) mutable {
-                                      received = n;
-                                      handler(read_ec, n);
-                                    });
+      impl_->stream.async_read_some(
+          impl_->buffer.prepare(4096),
+          [&received, handler = std::move(handler)](beast::error_code read_ec, size_t n) mutable {
+            received = n;
+            handler(read_ec, n);
+          });
     });
     if (ec == beast::error::timeout || ec == net::error::timed_out) return false;
     if (ec) return true;  // EOF or reset: the server closed

@@ -321,7 +321,7 @@ TEST_CASE("tkm-1 a wrong senesi on any row refuses the file", "[tkm1]") {
   CHECK(r.sink.cells.size() == 2);  // streamed; the pipeline rolls back
 
   for (const char* bad : {"31.12.2019", "2019-12-31T00:00", "2019-02-30", "", "2019/12/31",
-                          "20191231", "2019-12-3"}) {
+                          "20191231", "2019-12-1"}) {
     INFO(bad);
     const std::string msg = FaultOf(Csv(kHeaders, {Valid(), Valid({{"senesi", bad}})}));
     CHECK(Contains(msg, "row 2 (line 3)"));

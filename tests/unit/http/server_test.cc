@@ -86,9 +86,8 @@ struct TestServer {
       response.body = nlohmann::json{{"id", request.path_params.at("id")}}.dump();
       return response;
     });
-    router.Add("GET", "/throw", [](const Request&) -> Response {
-      throw std::runtime_error("secret-value-123");
-    });
+    router.Add("GET", "/throw",
+               [](const Request&) -> Response { throw std::runtime_error("secret-value-123"); });
     router.Add("GET", "/bad-header", [](const Request&) {
       Response response;
       response.headers.emplace_back("X-Injected", "a\r\nSet-Cookie: x=y");
@@ -168,7 +167,8 @@ TEST_CASE("Server decodes the query and path parameters", "[http][server]") {
   CHECK(doc["path"] == "/echo");
   CHECK(doc["target"] == "/echo?a=1&b=hello+world&c=%C3%A9&d");
   CHECK(doc["remote"] == "127.0.0.1");
-  CHECK(doc["query"] == nlohmann::json::parse(R"([["a","1"],["b","hello world"],["c","é"],["d",""]])"));
+  CHECK(doc["query"] ==
+        nlohmann::json::parse(R"([["a","1"],["b","hello world"],["c","é"],["d",""]])"));
 
   auto item = client.Get("/items/a%20b");
   REQUIRE(item.ok());
@@ -235,11 +235,12 @@ TEST_CASE("Server refuses an oversized body by its Content-Length", "[http][serv
   SECTION("a chunked body over the limit is cut off") {
     REQUIRE(client.Connect().ok());
     std::string chunk(2000, 'y');
-    REQUIRE(client
-                .SendRaw("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-                         "7d0\r\n" +
-                         chunk + "\r\n0\r\n\r\n")
-                .ok());
+    REQUIRE(
+        client
+            .SendRaw("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "7d0\r\n" +
+                     chunk + "\r\n0\r\n\r\n")
+            .ok());
     auto cut = client.ReadResponse();
     REQUIRE(cut.ok());
     CHECK(cut->status == 413);
@@ -261,8 +262,9 @@ TEST_CASE("Server answers a malformed request with 400 and keeps serving", "[htt
   {
     HttpClient client(server.port());
     REQUIRE(client.Connect().ok());
-    REQUIRE(client.SendRaw("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'z') +
-                           "\r\n\r\n")
+    REQUIRE(client
+                .SendRaw("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'z') +
+                         "\r\n\r\n")
                 .ok());
     auto response = client.ReadResponse();
     REQUIRE(response.ok());
@@ -440,4 +442,45 @@ TEST_CASE("Server reports a failed bind as a Status", "[http][server]") {
   Server third(FastOptions(), router);
   CHECK_FALSE(third.Listen("not a host name!", 0).ok());
   third.Stop();  // never started: returns at once
+}
+
+TEST_CASE("Server closes connections above max_connections", "[http][server]") {
+  ServerOptions options = FastOptions();
+  options.max_connections = 1;
+  TestServer server(options);
+  HttpClient first(server.port());
+  REQUIRE(first.Connect().ok());
+  REQUIRE(first.Get("/hello").ok());  // registered before the second arrives
+
+  HttpClient second(server.port());
+  REQUIRE(second.Connect().ok());  // the kernel accepts; the server then closes
+  CHECK(second.WaitForClose(1500ms));
+
+  first.Close();
+  // The slot frees once the first session has ended.
+  bool served = false;
+  for (int attempt = 0; attempt < 50 && !served; ++attempt) {
+    HttpClient third(server.port());
+    served = third.Connect().ok() && third.Get("/hello").ok();
+    if (!served) std::this_thread::sleep_for(10ms);
+  }
+  CHECK(served);
+}
+
+TEST_CASE("Server answers Expect: 100-continue before reading the body", "[http][server]") {
+  TestServer server;
+  HttpClient client(server.port());
+  REQUIRE(client.Connect().ok());
+  REQUIRE(client
+              .SendRaw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                       "Expect: 100-continue\r\n\r\n")
+              .ok());
+  auto interim = client.ReadResponse();
+  REQUIRE(interim.ok());
+  CHECK(interim->status == 100);
+  REQUIRE(client.SendRaw("hello").ok());
+  auto response = client.ReadResponse();
+  REQUIRE(response.ok());
+  CHECK(response->status == 200);
+  CHECK(response->body == "hello");
 }
