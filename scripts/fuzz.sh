@@ -15,12 +15,13 @@ shift || true
 GATEWAY_BOOTSTRAP_EXTRA="clang libclang-rt-dev" bash scripts/bootstrap.sh
 build=${GW_FUZZ_BUILD_DIR:-build-fuzz}
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGW_FUZZ=ON >/dev/null
-cmake --build "$build" -j "$(nproc)" >/dev/null
-
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  for bin in "$build"/fuzz/fuzz_*; do targets+=("$(basename "$bin" | sed 's/^fuzz_//')"); done
+  for src in tests/fuzz/*_fuzz.cc; do targets+=("$(basename "$src" _fuzz.cc)"); done
 fi
+build_targets=()
+for t in "${targets[@]}"; do build_targets+=("fuzz_$t"); done
+cmake --build "$build" -j "$(nproc)" --target "${build_targets[@]}" >/dev/null
 
 status=0
 for t in "${targets[@]}"; do
