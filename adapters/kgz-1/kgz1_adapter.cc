@@ -8,8 +8,9 @@
 
 #include <expat.h>
 
+#include <algorithm>
 #include <array>
-#include <cstring>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -78,6 +79,11 @@ constexpr size_t kMaxValueBytes = 4096;
 // frame per open element, so unbounded nesting would be unbounded memory.
 constexpr int kMaxDepth = 64;
 constexpr int kChunkBytes = 64 * 1024;
+// expat must hold a whole tag, comment or processing instruction in memory
+// before it reports anything (text, by contrast, is reported as it arrives).
+// A register's tags are short; a token this long is an attempt to make the
+// parser buffer without bound.
+constexpr int64_t kMaxTokenBytes = 8 << 20;
 
 // expat joins namespace URI and local name with this; it cannot occur in a
 // local name (an NCName), so the last one splits the two unambiguously.
@@ -654,6 +660,15 @@ Status Kgz1Adapter::Run(ByteSource& input, const AdapterContext& context, Record
     if (failure_) return *failure_;
     if (parsed != XML_STATUS_OK) return ExpatError();
     if (final) break;
+    // After a successful parse, the byte index is that of the last complete
+    // token; everything after it is what expat is holding.
+    const int64_t last_token = std::max<int64_t>(0, XML_GetCurrentByteIndex(parser_));
+    if (static_cast<int64_t>(total) - last_token > kMaxTokenBytes) {
+      return Status::InvalidArgument("more than " + std::to_string(kMaxTokenBytes >> 20) +
+                                     " MiB without the end of an XML tag, comment or "
+                                     "processing instruction after " +
+                                     Where());
+    }
   }
   return Status::Ok();
 }

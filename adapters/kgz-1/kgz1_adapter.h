@@ -6,8 +6,11 @@
 //
 // Contract: gw::Adapter's, and in particular:
 //  - The document is streamed through expat in 64 KiB chunks. Per Person only
-//    the ten known child elements' texts are kept, each capped in length, so
-//    memory does not grow with the file. Duplicate PINs are deliberately not
+//    the ten known child elements' texts are kept, each capped in length (a
+//    longer one rejects the Person), so memory does not grow with the file.
+//    What expat itself must buffer is bounded too: nesting deeper than 64
+//    elements, or a single tag, comment or processing instruction longer than
+//    8 MiB, is a whole-file fault. Duplicate PINs are deliberately not
 //    detected here: the ingest pipeline checks duplicates on the hashed ID.
 //  - A document type declaration or any entity declaration rejects the whole
 //    file and no entity is ever expanded (only XML's five predefined entities
