@@ -53,9 +53,8 @@ enum Field {
 };
 
 constexpr std::array<const char*, kFieldCount> kFieldKeys = {
-    "jshshir",     "familiya",   "ism",    "otasining_ismi",        "tugilgan_sana",
-    "jinsi",       "fuqaroligi", "maqomi", "hudud", "royxatga_olingan_sana",
-    "amal_qilish_muddati",
+    "jshshir",    "familiya", "ism",   "otasining_ismi",        "tugilgan_sana",       "jinsi",
+    "fuqaroligi", "maqomi",   "hudud", "royxatga_olingan_sana", "amal_qilish_muddati",
 };
 
 struct Mapping {
@@ -79,20 +78,13 @@ constexpr Mapping kStatuses[] = {
 constexpr char kAsylumSeeker[] = "boshpana izlovchi";
 
 constexpr Mapping kRegions[] = {
-    {"Toshkent shahri", "UZ-TK"},
-    {"Toshkent viloyati", "UZ-TO"},
-    {"Andijon viloyati", "UZ-AN"},
-    {"Buxoro viloyati", "UZ-BU"},
-    {"Fargʻona viloyati", "UZ-FA"},
-    {"Jizzax viloyati", "UZ-JI"},
-    {"Namangan viloyati", "UZ-NG"},
-    {"Navoiy viloyati", "UZ-NW"},
-    {"Qashqadaryo viloyati", "UZ-QA"},
-    {"Qoraqalpogʻiston Respublikasi", "UZ-QR"},
-    {"Samarqand viloyati", "UZ-SA"},
-    {"Sirdaryo viloyati", "UZ-SI"},
-    {"Surxondaryo viloyati", "UZ-SU"},
-    {"Xorazm viloyati", "UZ-XO"},
+    {"Toshkent shahri", "UZ-TK"},      {"Toshkent viloyati", "UZ-TO"},
+    {"Andijon viloyati", "UZ-AN"},     {"Buxoro viloyati", "UZ-BU"},
+    {"Fargʻona viloyati", "UZ-FA"},    {"Jizzax viloyati", "UZ-JI"},
+    {"Namangan viloyati", "UZ-NG"},    {"Navoiy viloyati", "UZ-NW"},
+    {"Qashqadaryo viloyati", "UZ-QA"}, {"Qoraqalpogʻiston Respublikasi", "UZ-QR"},
+    {"Samarqand viloyati", "UZ-SA"},   {"Sirdaryo viloyati", "UZ-SI"},
+    {"Surxondaryo viloyati", "UZ-SU"}, {"Xorazm viloyati", "UZ-XO"},
 };
 
 // The six spellings of the Uzbek Latin letter mark (U+0027, U+02BB, U+02BC,
@@ -203,10 +195,10 @@ class SourceBuf : public std::streambuf {
     setg(buffer_.data(), buffer_.data(), buffer_.data());
     if (!status_.ok() || at_end_) return traits_type::eof();
     if (base_ - last_event_ > kMaxGap) {
-      status_ = Status::InvalidArgument(
-          "no JSON value or key ends within " + std::to_string(kMaxGap / (1024 * 1024)) +
-          " MiB after byte " + std::to_string(last_event_) +
-          "; a token this long is refused to keep memory bounded");
+      status_ = Status::InvalidArgument("no JSON value or key ends within " +
+                                        std::to_string(kMaxGap / (1024 * 1024)) +
+                                        " MiB after byte " + std::to_string(last_event_) +
+                                        "; a token this long is refused to keep memory bounded");
       return traits_type::eof();
     }
     Result<size_t> n = source_.Read(buffer_.data(), buffer_.size());
@@ -362,10 +354,9 @@ std::optional<Fault> CheckItem(const Item& item, const Date& ref, PersonRecord& 
   if (birth_earliest && *birth_earliest > ref) {
     return Fault{kTugilganSana, "future_birth", "the birth date is after the reference date"};
   }
-  if (birth->year != 0 &&
-      (birth->year != pinfl.birth.year ||
-       (birth->month != 0 && birth->month != pinfl.birth.month) ||
-       (birth->day != 0 && birth->day != pinfl.birth.day))) {
+  if (birth->year != 0 && (birth->year != pinfl.birth.year ||
+                           (birth->month != 0 && birth->month != pinfl.birth.month) ||
+                           (birth->day != 0 && birth->day != pinfl.birth.day))) {
     return Fault{kJshshir, "id_birth_mismatch",
                  "the birth date in the PINFL does not agree with tugilgan_sana"};
   }
@@ -542,8 +533,8 @@ class Handler final : public Json::json_sax_t {
   // Whole-file fault at the current position; stops the parse.
   bool Fail(const std::string& what) {
     const uint64_t pos = buf_.position();
-    fault_ = Status::InvalidArgument(what + " (near byte " + std::to_string(pos ? pos - 1 : 0) +
-                                     ")");
+    fault_ =
+        Status::InvalidArgument(what + " (near byte " + std::to_string(pos ? pos - 1 : 0) + ")");
     return false;
   }
   bool Check(Status s) {
@@ -653,8 +644,8 @@ bool Handler::OnValue(JsonType type, std::string* text) {
       if (type != JsonType::kObject) {
         if (IsContainer(type)) skip_ = 1;
         return Check(sink_.OnRowError(RowError{
-            row_, "yozuvlar",
-            std::string("the item is ") + TypeName(type) + ", not an object", "wrong_type"}));
+            row_, "yozuvlar", std::string("the item is ") + TypeName(type) + ", not an object",
+            "wrong_type"}));
       }
       item_.Reset();
       where_ = Where::kItem;
@@ -714,12 +705,12 @@ bool Handler::OnItemValue(JsonType type, std::string* text) {
       return true;
     default:
       if (IsContainer(type)) skip_ = 1;
-      SetStructural(f, "wrong_type",
-                    std::string("the value of \"") + kFieldKeys[f] + "\" is " + TypeName(type) +
-                        ", not a string" +
-                        (f == kFuqaroligi || f == kAmalQilishMuddati || f == kOtasiningIsmi
-                             ? " or null"
-                             : ""));
+      SetStructural(
+          f, "wrong_type",
+          std::string("the value of \"") + kFieldKeys[f] + "\" is " + TypeName(type) +
+              ", not a string" +
+              (f == kFuqaroligi || f == kAmalQilishMuddati || f == kOtasiningIsmi ? " or null"
+                                                                                  : ""));
       return true;
   }
 }
@@ -800,9 +791,8 @@ bool Handler::parse_error(std::size_t position, const std::string& last_token,
   // nlohmann counts characters read, the offending one included; report its
   // offset from 0, as the UTF-8 checker does.
   const uint64_t offset = position > 0 ? position - 1 : 0;
-  std::string message =
-      "malformed JSON at byte " + std::to_string(offset) + ": " +
-      DescribeParseError(ex.what(), last_token);
+  std::string message = "malformed JSON at byte " + std::to_string(offset) + ": " +
+                        DescribeParseError(ex.what(), last_token);
   if (buf_.at_end() && offset >= buf_.bytes_read()) message += " (the document is truncated)";
   fault_ = Status::InvalidArgument(std::move(message));
   return false;
