@@ -119,6 +119,9 @@ void Api::Register(Router& router) {
   router.Add("GET", "/v1/snapshots", [this](const Request& r) { return Snapshots(r); });
   router.Add("GET", "/v1/codelists", [this](const Request& r) { return Codelists(r); });
   router.Add("GET", "/v1/codelists/{name}", [this](const Request& r) { return Codelist(r); });
+  router.AddStreaming(
+      "PUT", "/v1/snapshots/{country}/{ref_date}", [this](const Request& r) { return UploadHead(r); },
+      deployment_.config().max_upload_bytes);
 }
 
 Result<Principal> Api::Authenticate(const Request& request) {

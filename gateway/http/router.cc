@@ -1,7 +1,10 @@
 #include "gateway/http/router.h"
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
+#include <future>
+#include <memory>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -144,6 +147,8 @@ void Router::Add(std::string method, std::string pattern, Handler handler) {
   for (Route& route : routes_) {
     if (route.method == method && route.pattern == pattern) {
       route.handler = std::move(handler);
+      route.streaming = nullptr;
+      route.body_limit = 0;
       return;
     }
   }
@@ -152,6 +157,25 @@ void Router::Add(std::string method, std::string pattern, Handler handler) {
   route.method = std::move(method);
   route.pattern = std::move(pattern);
   route.handler = std::move(handler);
+  routes_.push_back(std::move(route));
+}
+
+void Router::AddStreaming(std::string method, std::string pattern, StreamingHandler handler,
+                          size_t body_limit) {
+  for (Route& route : routes_) {
+    if (route.method == method && route.pattern == pattern) {
+      route.handler = nullptr;
+      route.streaming = std::move(handler);
+      route.body_limit = body_limit;
+      return;
+    }
+  }
+  Route route;
+  route.segments = ParsePattern(pattern);
+  route.method = std::move(method);
+  route.pattern = std::move(pattern);
+  route.streaming = std::move(handler);
+  route.body_limit = body_limit;
   routes_.push_back(std::move(route));
 }
 
@@ -171,22 +195,61 @@ bool Router::MoreSpecific(const Route& a, const Route& b) {
   return false;
 }
 
-Response Router::Dispatch(Request& request) const {
+const Router::Route* Router::Resolve(const Request& request,
+                                     std::vector<std::string>* allowed) const {
   const std::vector<std::string_view> parts = SplitPath(request.path);
   const bool path_ok = !request.path.empty() && request.path.front() == '/';
   const Route* best = nullptr;
   const Route* get_for_head = nullptr;
-  std::vector<std::string> allowed;
   for (const Route& route : routes_) {
     if (!path_ok || !Matches(route, parts)) continue;
-    allowed.push_back(route.method);
+    if (allowed != nullptr) allowed->push_back(route.method);
     if (route.method == request.method) {
       if (best == nullptr || MoreSpecific(route, *best)) best = &route;
     } else if (request.method == "HEAD" && route.method == "GET") {
       if (get_for_head == nullptr || MoreSpecific(route, *get_for_head)) get_for_head = &route;
     }
   }
-  if (best == nullptr) best = get_for_head;
+  return best != nullptr ? best : get_for_head;
+}
+
+Router::StreamingRoute Router::FindStreaming(Request& request) const {
+  const Route* route = Resolve(request, nullptr);
+  if (route == nullptr || !route->streaming) return {};
+  const std::vector<std::string_view> parts = SplitPath(request.path);
+  request.path_params.clear();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (route->segments[i].is_param) {
+      request.path_params[route->segments[i].text] = std::string(parts[i]);
+    }
+  }
+  return StreamingRoute{&route->streaming, route->body_limit};
+}
+
+Response Router::RunStreaming(const Route& route, const Request& request) {
+  if (request.body.size() > route.body_limit) {
+    return ErrorResponse(413, "too_large",
+                         "request body exceeds " + std::to_string(route.body_limit) + " bytes");
+  }
+  HeadDecision decision = route.streaming(request);
+  if (auto* response = std::get_if<Response>(&decision)) return std::move(*response);
+  std::shared_ptr<BodyConsumer> consumer = std::get<std::shared_ptr<BodyConsumer>>(decision);
+  if (!consumer) return ErrorResponse(500, "internal", "internal error");
+  if (!request.body.empty()) {
+    auto ready = std::make_shared<std::promise<void>>();
+    std::future<void> consumed = ready->get_future();
+    consumer->Consume(request.body, [ready] { ready->set_value(); });
+    consumed.wait();
+  }
+  auto done = std::make_shared<std::promise<Response>>();
+  std::future<Response> answer = done->get_future();
+  consumer->Finish(Status::Ok(), [done](Response r) { done->set_value(std::move(r)); });
+  return answer.get();
+}
+
+Response Router::Dispatch(Request& request) const {
+  std::vector<std::string> allowed;
+  const Route* best = Resolve(request, &allowed);
 
   if (allowed.empty()) return ErrorResponse(404, "not_found", "no such resource");
   if (best == nullptr) {
@@ -205,6 +268,7 @@ Response Router::Dispatch(Request& request) const {
     return response;
   }
 
+  const std::vector<std::string_view> parts = SplitPath(request.path);
   request.path_params.clear();
   for (size_t i = 0; i < parts.size(); ++i) {
     if (best->segments[i].is_param) {
@@ -212,6 +276,7 @@ Response Router::Dispatch(Request& request) const {
     }
   }
   try {
+    if (best->streaming) return RunStreaming(*best, request);
     return best->handler(request);
   } catch (...) {
     // what() is deliberately dropped: it may quote submitted values.

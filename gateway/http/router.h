@@ -20,17 +20,25 @@
 // by a handler are caught and answered 500 without their what(): messages of
 // exceptions from deep inside a handler may carry submitted values.
 //
+// Streaming routes (AddStreaming) take the request head first and return a
+// BodyConsumer that receives the body chunk by chunk (see streaming.h), under
+// their own body limit. The server asks FindStreaming() before it reads any
+// body byte; Dispatch() of a streaming route (no server in between, e.g. in
+// tests) feeds the buffered body to the consumer and waits for its answer.
+//
 // Routes are few (tens), so Dispatch scans them linearly.
 //
 // Thread-safety: Add() must complete before the server starts; Dispatch(),
 // Routes() and size() are const and safe to call concurrently.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "gateway/http/request.h"
+#include "gateway/http/streaming.h"
 
 namespace gw::http {
 
@@ -40,6 +48,22 @@ class Router {
   // already present replaces its handler: routes are wired once at start-up and
   // Routes() makes duplicates visible to the OpenAPI check.
   void Add(std::string method, std::string pattern, Handler handler);
+
+  // A route whose body is streamed to the consumer `handler` returns, up to
+  // `body_limit` bytes (the server's buffered body_limit does not apply).
+  // Replaces an existing (method, pattern) route like Add().
+  void AddStreaming(std::string method, std::string pattern, StreamingHandler handler,
+                    size_t body_limit);
+
+  struct StreamingRoute {
+    const StreamingHandler* handler = nullptr;
+    size_t body_limit = 0;
+  };
+  // If the route Dispatch() would choose for `request` (method and decoded
+  // path set) is a streaming one, fills request.path_params and returns it;
+  // otherwise returns a route with handler == nullptr and leaves `request`
+  // alone.
+  StreamingRoute FindStreaming(Request& request) const;
 
   // Fills request.path_params from the matched pattern and runs its handler on
   // the calling thread.
@@ -59,8 +83,15 @@ class Router {
     std::string method;
     std::string pattern;
     std::vector<Segment> segments;
-    Handler handler;
+    Handler handler;             // buffered routes
+    StreamingHandler streaming;  // streaming routes
+    size_t body_limit = 0;       // streaming routes
   };
+
+  // The route for (method, path), or nullptr with `allowed` filled with the
+  // methods of matching patterns.
+  const Route* Resolve(const Request& request, std::vector<std::string>* allowed) const;
+  static Response RunStreaming(const Route& route, const Request& request);
 
   static std::vector<Segment> ParsePattern(const std::string& pattern);
   static bool Matches(const Route& route, const std::vector<std::string_view>& parts);

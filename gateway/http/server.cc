@@ -34,6 +34,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr size_t kReadSize = 4096;
+// Chunk size for streamed bodies: the most a consumer holds per Consume().
+constexpr size_t kStreamChunk = 64 * 1024;
 // Lingering close after an error reply: the client may still be sending the
 // body we refused, and closing with unread data makes the kernel send a RST
 // that can destroy our reply before the client reads it.
@@ -196,6 +198,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadBody();
   void OnBody(beast::error_code ec, size_t bytes);
   void OnReadError(beast::error_code ec);
+  // Streaming bodies (see streaming.h).
+  bool TryStream();
+  void StartStream();
+  void ReadChunk();
+  void OnChunk(beast::error_code ec, size_t bytes);
+  void OnReady();
+  void FinishStream(Status status);
+  void OnConsumerDone(Response response);
   void FillHead(const bhttp::request_header<>& head);
   void Handle(std::string body);
   void SendError(int status, std::string_view code, std::string message);
@@ -225,6 +235,17 @@ class Session : public std::enable_shared_from_this<Session> {
   // The request in progress.
   std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
   std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
+  // The streamed request in progress: its parser, its consumer, the chunk
+  // buffer the consumer reads from until it calls `ready`.
+  std::optional<bhttp::request_parser<bhttp::buffer_body>> stream_parser_;
+  std::shared_ptr<BodyConsumer> consumer_;
+  std::vector<char> chunk_;
+  size_t stream_limit_ = 0;
+  bool streaming_ = false;
+  bool awaiting_ready_ = false;
+  bool awaiting_done_ = false;
+  bool stream_complete_ = false;  // the whole body was read
+  bool stream_drop_ = false;      // the client is gone: no answer is possible
   Request request_;
   unsigned version_ = 11;
   bool keep_alive_ = false;
@@ -325,6 +346,15 @@ void Session::OnHeader(beast::error_code ec, size_t /*bytes*/) {
   FillHead(header_parser_->get());
   keep_alive_ = header_parser_->get().keep_alive();
 
+  // RFC 9112 §6.1: both framings at once is a smuggling vector. Beast already
+  // refuses this combination while parsing; this keeps the rule explicit.
+  if (request_.headers.count("content-length") != 0 &&
+      request_.headers.count("transfer-encoding") != 0) {
+    return SendError(400, "invalid_argument",
+                     "malformed request: both Content-Length and Transfer-Encoding");
+  }
+  if (TryStream()) return;
+
   if (auto length = header_parser_->content_length(); length && *length > options_.body_limit) {
     return SendError(413, "too_large",
                      "request body exceeds " + std::to_string(options_.body_limit) + " bytes");
@@ -350,8 +380,181 @@ void Session::OnHeader(beast::error_code ec, size_t /*bytes*/) {
 }
 
 void Session::OnContinueWritten(beast::error_code ec, size_t /*bytes*/) {
+  if (streaming_) {
+    if (ec) {
+      stream_drop_ = true;
+      return FinishStream(Status::Unavailable("the client went away"));
+    }
+    return ReadChunk();
+  }
   if (ec) return Close();
   ReadBody();
+}
+
+// Called from OnHeader before any body byte is read. Returns false when the
+// request is not for a streaming route (the buffered path then handles it,
+// including a bad target).
+bool Session::TryStream() {
+  if (!ParseTarget(request_.target, options_.max_query_params, &request_.path, &request_.query)
+           .ok()) {
+    request_.path.clear();
+    request_.query.clear();
+    return false;
+  }
+  Router::StreamingRoute route = core_->router().FindStreaming(request_);
+  if (route.handler == nullptr) {
+    request_.path.clear();
+    request_.query.clear();
+    request_.path_params.clear();
+    return false;
+  }
+  stream_limit_ = route.body_limit;
+  if (auto length = header_parser_->content_length(); length && *length > stream_limit_) {
+    header_parser_.reset();
+    SendError(413, "too_large",
+              "request body exceeds " + std::to_string(stream_limit_) + " bytes");
+    return true;
+  }
+  HeadDecision decision;
+  try {
+    decision = (*route.handler)(request_);
+  } catch (...) {
+    decision = ErrorResponse(500, "internal", "internal error");
+  }
+  if (auto* response = std::get_if<Response>(&decision)) {
+    // Refused from the head: the body is never read, so the connection
+    // cannot carry another request (unless there is no body at all).
+    const bool no_body = header_parser_->is_done();
+    header_parser_.reset();
+    Send(std::move(*response), /*close=*/!no_body || !keep_alive_, /*linger=*/!no_body);
+    return true;
+  }
+  consumer_ = std::get<std::shared_ptr<BodyConsumer>>(std::move(decision));
+  if (!consumer_) {
+    header_parser_.reset();
+    SendError(500, "internal", "internal error");
+    return true;
+  }
+  StartStream();
+  return true;
+}
+
+void Session::StartStream() {
+  streaming_ = true;
+  stream_complete_ = false;
+  stream_drop_ = false;
+  awaiting_ready_ = false;
+  awaiting_done_ = false;
+  if (header_parser_->is_done()) {  // no body at all
+    header_parser_.reset();
+    stream_complete_ = true;
+    return FinishStream(Status::Ok());
+  }
+  stream_parser_.emplace(std::move(*header_parser_));
+  header_parser_.reset();
+  stream_parser_->body_limit(stream_limit_);
+  chunk_.resize(kStreamChunk);
+  if (version_ >= 11 && IEquals(request_.Header("expect"), "100-continue")) {
+    stream_.expires_after(options_.write_timeout);
+    net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                     Bind(&Session::OnContinueWritten));
+    return;
+  }
+  ReadChunk();
+}
+
+void Session::ReadChunk() {
+  auto& body = stream_parser_->get().body();
+  body.data = chunk_.data();
+  body.size = chunk_.size();
+  body.more = true;
+  // An inactivity bound per read: the time a slow consumer takes is not the
+  // client's fault, and a large upload takes longer than any fixed total.
+  stream_.expires_after(options_.body_timeout);
+  bhttp::async_read(stream_, buffer_, *stream_parser_, Bind(&Session::OnChunk));
+}
+
+void Session::OnChunk(beast::error_code ec, size_t /*bytes*/) {
+  if (ec == bhttp::error::need_buffer) ec = {};
+  if (ec) {
+    if (ec == bhttp::error::body_limit) {
+      return FinishStream(Status::TooLarge("request body exceeds " +
+                                           std::to_string(stream_limit_) + " bytes"));
+    }
+    if (ec.category() == HttpErrorCategory() && ec != bhttp::error::end_of_stream &&
+        ec != bhttp::error::partial_message) {
+      return FinishStream(Status::InvalidArgument("malformed request: " + ec.message()));
+    }
+    // Peer gone, reset, or body_timeout (the stream has closed the socket).
+    stream_drop_ = true;
+    return FinishStream(Status::Unavailable(ec == beast::error::timeout
+                                                ? "the request body timed out"
+                                                : "the client went away mid-body"));
+  }
+  stream_.expires_never();  // nothing is read while the consumer works
+  const size_t n = chunk_.size() - stream_parser_->get().body().size;
+  stream_complete_ = stream_parser_->is_done();
+  if (n == 0) {
+    if (stream_complete_) return FinishStream(Status::Ok());
+    return ReadChunk();
+  }
+  awaiting_ready_ = true;
+  auto self = shared_from_this();
+  auto ready = [self] {
+    net::post(self->stream_.get_executor(), [self] { self->Guard([&] { self->OnReady(); }); });
+  };
+  try {
+    consumer_->Consume(std::string_view(chunk_.data(), n), std::move(ready));
+  } catch (...) {
+    awaiting_ready_ = false;
+    consumer_.reset();  // its callbacks may hold the session
+    Close();
+  }
+}
+
+void Session::OnReady() {
+  if (!awaiting_ready_) return;  // a second call is ignored
+  awaiting_ready_ = false;
+  if (!consumer_) return;
+  if (stream_complete_) return FinishStream(Status::Ok());
+  ReadChunk();
+}
+
+void Session::FinishStream(Status status) {
+  stream_.expires_never();
+  stream_parser_.reset();
+  if (!status.ok()) stream_complete_ = false;
+  awaiting_done_ = true;
+  auto self = shared_from_this();
+  auto done = [self](Response response) {
+    net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+      self->Guard([&] { self->OnConsumerDone(std::move(response)); });
+    });
+  };
+  try {
+    consumer_->Finish(std::move(status), std::move(done));
+  } catch (...) {
+    awaiting_done_ = false;
+    consumer_.reset();
+    Close();
+  }
+}
+
+void Session::OnConsumerDone(Response response) {
+  if (!awaiting_done_) return;
+  awaiting_done_ = false;
+  streaming_ = false;
+  // Dropping the consumer here, on the strand, breaks the cycle through the
+  // callbacks it holds; it may join a worker thread that is just returning.
+  consumer_.reset();
+  chunk_.clear();
+  chunk_.shrink_to_fit();
+  if (stream_drop_) return Close();
+  if (stream_complete_) {
+    return Send(std::move(response), /*close=*/!keep_alive_, /*linger=*/false);
+  }
+  // Cut short (too large, malformed): the rest of the body is unread.
+  Send(std::move(response), /*close=*/true, /*linger=*/true);
 }
 
 void Session::ReadBody() {

@@ -35,17 +35,27 @@
 // signal handler. Block SIGINT/SIGTERM in the main thread before Start() so
 // the server threads inherit the mask and never receive them.
 //
-// Design note — streaming uploads: the head and the body are read in two
-// steps. The head is parsed with a header-only parser; the decision what to
-// do with the body is made in one place (the session's OnHeader step), after
-// routing information (method, target, Content-Length) is known and before any
-// body byte is read. Today that step always converts the parser into a
-// buffering string_body parser bounded by body_limit. A streaming handler type
-// (one that receives the head first and then body chunks, with its own, larger
-// limit) plugs in at that step: the Router would report that the matched route
-// streams, and the session would convert the parser into a buffer_body parser
-// and feed the handler chunk by chunk under body_timeout, instead of
-// buffering. Nothing else in the session needs to change.
+// Streaming uploads: the head and the body are read in two steps. The head is
+// parsed with a header-only parser; the decision what to do with the body is
+// made in one place (the session's OnHeader step), before any body byte is
+// read. If the route the Router would choose is a streaming one
+// (Router::AddStreaming), the session parses the target, calls the
+// StreamingHandler with the head (no body) and:
+//  * if it returns a Response, sends it with Connection: close without
+//    reading the body (lingering as for other refusals);
+//  * if it returns a BodyConsumer, reads the body with a buffer_body parser in
+//    chunks of up to 64 KiB, each read bounded by body_timeout (an inactivity
+//    bound: time spent in the consumer does not count), and passes each chunk
+//    to Consume(); the next read starts only after `ready` (posted onto the
+//    session's strand, so calling it synchronously is safe). The route's own
+//    body limit applies instead of body_limit: a Content-Length above it is
+//    answered 413 before the handler runs; a chunked body is cut off there and
+//    the consumer is finished with TooLarge. Finish() gets OK, or the reason
+//    the body was cut short, and the Response passed to `done` is sent (kept
+//    alive only if the whole body was read). If the client went away or timed
+//    out, the connection is dropped when `done` arrives.
+// A request with both Content-Length and Transfer-Encoding is refused with 400
+// on every route.
 //
 // Thread-safety: Listen() and Start() must be called from one thread, before
 // serving; port() is safe after Listen(); Stop() and Wait() may be called from
@@ -79,6 +89,7 @@ struct ServerOptions {
   std::chrono::milliseconds shutdown_timeout{5000};
   size_t header_limit = 16 * 1024;
   size_t body_limit = 1 << 20;    // for requests with a buffered body; 413 above it
+                                  // (streaming routes carry their own limit)
   size_t max_connections = 1024;  // refuse (close) above it
   size_t max_query_params = 64;   // 400 above it
   // Access log / metrics hook: called once per response after its write

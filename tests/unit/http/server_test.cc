@@ -484,3 +484,211 @@ TEST_CASE("Server answers Expect: 100-continue before reading the body", "[http]
   CHECK(response->status == 200);
   CHECK(response->body == "hello");
 }
+
+// ---- Streaming routes -------------------------------------------------------
+
+namespace {
+
+// Records what the server feeds it; acknowledges chunks from a worker thread
+// (or synchronously, inside Consume) and answers Finish with the byte count.
+struct RecordingConsumer : gw::http::BodyConsumer {
+  explicit RecordingConsumer(bool sync) : sync(sync) {}
+  void Consume(std::string_view chunk, std::function<void()> ready) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      bytes.append(chunk.data(), chunk.size());
+      ++chunks;
+    }
+    if (sync) return ready();
+    std::thread([ready = std::move(ready)] {
+      std::this_thread::sleep_for(1ms);
+      ready();
+    }).detach();
+  }
+  void Finish(gw::Status status, std::function<void(Response)> done) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      finished = true;
+      finish_code = status.code();
+    }
+    finished_latch.Set();
+    Response response;
+    response.status = status.ok() ? 201 : 413;
+    response.body = nlohmann::json{{"bytes", Size()}}.dump();
+    std::thread([done = std::move(done), response] { done(response); }).detach();
+  }
+  size_t Size() {
+    std::lock_guard<std::mutex> lock(mu);
+    return bytes.size();
+  }
+  const bool sync;
+  std::mutex mu;
+  std::string bytes;
+  int chunks = 0;
+  bool finished = false;
+  gw::Code finish_code = gw::Code::kOk;
+  Latch finished_latch;
+};
+
+struct StreamServer {
+  explicit StreamServer(bool sync = false) {
+    router.Add("GET", "/hello", [](const Request&) { return Response{}; });
+    router.AddStreaming(
+        "PUT", "/up/{name}",
+        [this, sync](const Request& head) -> gw::http::HeadDecision {
+          ++heads;
+          if (head.path_params.at("name") != "ok") {
+            return gw::http::ErrorResponse(401, "unauthenticated", "no");
+          }
+          auto made = std::make_shared<RecordingConsumer>(sync);
+          {
+            std::lock_guard<std::mutex> lock(mu);
+            consumer_ = made;
+          }
+          return std::shared_ptr<gw::http::BodyConsumer>(made);
+        },
+        100 * 1024);
+    server = std::make_unique<Server>(FastOptions(), router);
+    REQUIRE(server->Listen("127.0.0.1", 0).ok());
+    server->Start();
+  }
+  uint16_t port() const { return server->port(); }
+  Router router;
+  std::shared_ptr<RecordingConsumer> consumer() {
+    std::lock_guard<std::mutex> lock(mu);
+    return consumer_;
+  }
+  std::atomic<int> heads{0};
+  std::mutex mu;
+  std::shared_ptr<RecordingConsumer> consumer_;
+  std::unique_ptr<Server> server;
+};
+
+}  // namespace
+
+TEST_CASE("Server streams a body to a streaming route in chunks", "[http][server][stream]") {
+  const bool sync = GENERATE(false, true);
+  StreamServer server(sync);
+  HttpClient client(server.port());
+  REQUIRE(client.Connect().ok());
+  std::string body(90 * 1024, 'a');  // above the buffered body_limit of 1024
+  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
+  auto r = client.Send("PUT", "/up/ok", body);
+  REQUIRE(r.ok());
+  CHECK(r->status == 201);
+  CHECK(Json(*r)["bytes"] == body.size());
+  CHECK(server.consumer()->bytes == body);
+  CHECK(server.consumer()->chunks >= 2);
+  CHECK(r->keep_alive);
+  auto again = client.Get("/hello");  // the connection still works
+  REQUIRE(again.ok());
+  CHECK(again->status == 200);
+}
+
+TEST_CASE("Server answers a streaming route's head refusal without reading the body",
+          "[http][server][stream]") {
+  StreamServer server;
+  HttpClient client(server.port());
+  REQUIRE(client.Connect().ok());
+  REQUIRE(client.SendRaw("PUT /up/no HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n").ok());
+  auto r = client.ReadResponse();
+  REQUIRE(r.ok());
+  CHECK(r->status == 401);
+  CHECK_FALSE(r->keep_alive);
+  CHECK(client.WaitForClose(1500ms));
+}
+
+TEST_CASE("Server enforces a streaming route's own body limit", "[http][server][stream]") {
+  StreamServer server;
+  HttpClient client(server.port());
+  REQUIRE(client.Connect().ok());
+  // By Content-Length: 413 before the handler runs.
+  REQUIRE(client.SendRaw("PUT /up/ok HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n").ok());
+  auto r = client.ReadResponse();
+  REQUIRE(r.ok());
+  CHECK(r->status == 413);
+  CHECK(ErrorCode(*r) == "too_large");
+  CHECK(server.heads == 0);
+
+  // Chunked: cut off at the limit, the consumer finished with TooLarge.
+  REQUIRE(client.Connect().ok());
+  std::string request = "PUT /up/ok HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 4; ++i) request += "8000\r\n" + std::string(0x8000, 'z') + "\r\n";
+  request += "0\r\n\r\n";
+  REQUIRE(client.SendRaw(request).ok());
+  auto cut = client.ReadResponse();
+  REQUIRE(cut.ok());
+  CHECK(cut->status == 413);
+  CHECK_FALSE(cut->keep_alive);
+  REQUIRE(server.consumer());
+  CHECK(server.consumer()->finish_code == gw::Code::kTooLarge);
+  CHECK(server.consumer()->Size() <= 100 * 1024);
+}
+
+TEST_CASE("Server finishes a streaming consumer with an error when the client leaves",
+          "[http][server][stream]") {
+  StreamServer server;
+  {
+    HttpClient client(server.port());
+    REQUIRE(client.Connect().ok());
+    REQUIRE(client.SendRaw("PUT /up/ok HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n" +
+                           std::string(1000, 'q'))
+                .ok());
+    std::this_thread::sleep_for(100ms);
+    client.Close();
+  }
+  std::shared_ptr<RecordingConsumer> consumer;
+  for (int i = 0; i < 100 && !(consumer = server.consumer()); ++i) std::this_thread::sleep_for(10ms);
+  REQUIRE(consumer);
+  REQUIRE(consumer->finished_latch.WaitFor(2000ms));
+  CHECK(consumer->finish_code != gw::Code::kOk);
+  // The server still serves.
+  HttpClient other(server.port());
+  REQUIRE(other.Connect().ok());
+  auto r = other.Get("/hello");
+  REQUIRE(r.ok());
+  CHECK(r->status == 200);
+}
+
+TEST_CASE("Server refuses Content-Length together with Transfer-Encoding", "[http][server]") {
+  StreamServer server;
+  for (const char* path : {"/hello", "/up/ok"}) {
+    HttpClient client(server.port());
+    REQUIRE(client.Connect().ok());
+    std::string method = std::string(path) == "/hello" ? "GET" : "PUT";
+    REQUIRE(client
+                .SendRaw(method + " " + path +
+                         " HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+                .ok());
+    auto r = client.ReadResponse();
+    REQUIRE(r.ok());
+    CHECK(r->status == 400);
+    CHECK_FALSE(r->keep_alive);
+  }
+  CHECK(server.heads == 0);
+}
+
+TEST_CASE("Router dispatches a streaming route without a server", "[http][router]") {
+  Router router;
+  auto consumer = std::make_shared<RecordingConsumer>(false);
+  router.AddStreaming(
+      "PUT", "/up/{name}",
+      [consumer](const Request&) -> gw::http::HeadDecision {
+        return std::shared_ptr<gw::http::BodyConsumer>(consumer);
+      },
+      10);
+  Request request;
+  request.method = "PUT";
+  request.path = "/up/x";
+  request.body = "hello";
+  Response r = router.Dispatch(request);
+  CHECK(r.status == 201);
+  CHECK(consumer->bytes == "hello");
+  request.body = std::string(11, 'x');
+  CHECK(router.Dispatch(request).status == 413);
+  auto found = router.FindStreaming(request);
+  CHECK(found.handler != nullptr);
+  CHECK(found.body_limit == 10);
+  CHECK(request.path_params.at("name") == "x");
+}

@@ -1,0 +1,1 @@
+list(APPEND GW_TEST_SOURCES integration/upload_test.cc)
