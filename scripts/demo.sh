@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: installs what is missing, builds, creates a demo deployment under demo/,
-# starts the server in the background on a free loopback port, loads the Kazakhstan
-# sample as its ministry would, and prints what UNHCR and IOM see.
+# starts the server in the background on a free loopback port, pushes the sample register
+# of each of the five countries as its ministry would (signed, pseudonymised at source),
+# and prints what UNHCR and IOM see.
 #
 #   scripts/demo.sh         set up and start
 #   scripts/demo.sh stop    stop the demo server
@@ -38,20 +39,16 @@ rm -rf "$demo"
 unhcr=$("$gw" consumer add unhcr --dir "$demo/gw" 2>/dev/null)
 iom=$("$gw" consumer add iom --dir "$demo/gw" 2>/dev/null)
 operator=$("$gw" consumer add secretariat --role operator --dir "$demo/gw" 2>/dev/null)
-cp config/policies/demo-kaz.toml "$demo/gw/policies/kaz.toml"
+cp config/policies/demo.toml "$demo/gw/policies/demo.toml"
 printf 'unhcr=%s\niom=%s\nsecretariat=%s\n' "$unhcr" "$iom" "$operator" >"$demo/tokens.env"
 chmod 600 "$demo/tokens.env"
 
-echo "== Kazakhstan's ministry loads its register (kaz-1, reference date 2015-06-30)"
-set +e
-"$gw" ingest --dir "$demo/gw" --country KAZ --ref-date 2015-06-30 --profile kaz-1 \
-  tests/fixtures/kaz-1.csv >"$demo/strict-receipt.json" 2>/dev/null
-rc=$?
-set -e
-echo "   strict ingest: exit $rc, $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["status"], "-", len(r["rejected"]), "invalid rows:", ", ".join(str(e["row"]) for e in r["rejected"]))' "$demo/strict-receipt.json")"
-"$gw" ingest --dir "$demo/gw" --country KAZ --ref-date 2015-06-30 --profile kaz-1 --partial \
-  tests/fixtures/kaz-1.csv >"$demo/receipt.json" 2>/dev/null
-echo "   with --partial: $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["status"], "version", r["version"], "-", r["in_stock"], "in stock,", r["expired"], "expired,", len(r["rejected"]), "rows rejected")' "$demo/receipt.json")"
+# Each ministry makes its own key pair; the secretariat registers the public halves.
+mkdir -p "$demo/ministries"
+for cc in KAZ KGZ TJK TKM UZB; do
+  "$gw" keygen --out "$demo/ministries/$cc" >/dev/null 2>&1
+  "$gw" country add "$cc" --dir "$demo/gw" --pubkey "$demo/ministries/$cc.pub" >/dev/null 2>&1
+done
 
 "$gw" serve --dir "$demo/gw" --listen 127.0.0.1:0 >"$demo/server.out" 2>"$demo/server.log" &
 echo $! >"$demo/server.pid"
@@ -67,15 +64,38 @@ if [[ -z $url ]]; then
 fi
 echo "$url" >"$demo/url"
 
+push() {  # push CC DATE PROFILE FILE [--partial]
+  local cc=$1 date=$2 profile=$3 file=$4
+  shift 4
+  set +e
+  "$gw" push --url "$url" --key "$demo/ministries/$cc.key" --country "$cc" --ref-date "$date" \
+    --profile "$profile" "$@" "$file" >"$demo/receipt-$cc.json" 2>"$demo/push-$cc.log"
+  local rc=$?
+  set -e
+  echo "   $cc ($profile, $date): exit $rc, $(python3 scripts/show-receipt.py "$demo/receipt-$cc.json")"
+}
+
+echo "== The five ministries push their registers (signed, pseudonymised on their own machines)"
+echo "   Kazakhstan first uploads strictly, then commits the valid rows with --partial:"
+push KAZ 2015-06-30 kaz-1 tests/fixtures/kaz-1.csv
+push KAZ 2015-06-30 kaz-1 tests/fixtures/kaz-1.csv --partial
+push KGZ 2015-12-31 kgz-1 tests/fixtures/kgz-1.xml --partial
+push TJK 2016-12-31 tjk-1 tests/fixtures/tjk-1.csv --partial
+push TKM 2019-12-31 tkm-1 tests/fixtures/tkm-1.csv --partial
+push UZB 2019-12-31 uzb-1 tests/fixtures/uzb-1.json --partial
+
 show() {
   local who=$1 token=$2 query=$3
   echo
   echo "== $who: GET /v1/aggregates?$query"
   curl -sS -H "Authorization: Bearer $token" "$url/v1/aggregates?$query" | python3 scripts/show-aggregates.py
 }
-show "UNHCR (sdc, threshold 5)" "$unhcr" "ref_date=2015-06-30&by=pop_type,coo&pop_type=REF,ASY,STA"
-show "IOM (sdc, threshold 5)" "$iom" "ref_date=2015-06-30&by=pop_type,sex,age&pop_type=MIG"
-show "IOM asking for refugees, which Kazakhstan did not grant it" "$iom" "ref_date=2015-06-30&by=pop_type&pop_type=REF"
+show "UNHCR, Kazakhstan 2015-06-30 (sdc, threshold 5)" "$unhcr" "ref_date=2015-06-30&by=coa,pop_type,coo&pop_type=REF,ASY,STA"
+show "UNHCR, Kyrgyzstan 2015-12-31" "$unhcr" "ref_date=2015-12-31&by=coa,pop_type&pop_type=REF,ASY,STA"
+show "UNHCR, Tajikistan 2016-12-31" "$unhcr" "ref_date=2016-12-31&by=coa,pop_type&pop_type=REF,ASY,STA"
+show "UNHCR, Turkmenistan and Uzbekistan 2019-12-31" "$unhcr" "ref_date=2019-12-31&by=coa,pop_type&pop_type=REF,ASY,STA"
+show "IOM, labour migrants by sex and age, 2019-12-31" "$iom" "ref_date=2019-12-31&by=coa,sex,age&pop_type=MIG"
+show "IOM asking for refugees, which no country granted it" "$iom" "ref_date=2015-06-30&by=pop_type&pop_type=REF"
 
 echo
 echo "The demo gateway is running at $url (log: demo/server.log)."
