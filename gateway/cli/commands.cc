@@ -268,7 +268,7 @@ int Serve(const Args& a, std::ostream& out, std::ostream& err) {
   if (Status s = d.store().CheckIntegrity(); !s.ok()) {
     return Fail(err, s.WithContext("refusing to start; restore the database from a backup (docs/operations.md)"));
   }
-  if (Status s = d.policies().Reload(); !s.ok()) return Fail(err, s.WithContext("policies"));
+  if (Status s = http::ReloadPolicies(d, "serve"); !s.ok()) return Fail(err, s.WithContext("policies"));
   if (auto key = d.keys().TokenKey(); !key.ok()) return Fail(err, key.status());
   DeploymentConfig cfg = d.config();
   if (auto listen = a.Get("listen")) {
@@ -311,7 +311,7 @@ int Serve(const Args& a, std::ostream& out, std::ostream& err) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      Status s = d.policies().Reload();
+      Status s = http::ReloadPolicies(d, "signal:SIGHUP");
       err << (s.ok() ? "policies reloaded\n" : "policy reload failed, previous policies stay in force: " + s.message() + "\n");
       continue;
     }

@@ -2,9 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 
+#include "gateway/crypto/keys.h"
 #include "gateway/http/message_signatures.h"
 #include "gateway/ingest/upload.h"
 #include "gateway/schema/adapter_registry.h"
@@ -31,6 +33,33 @@ int HttpStatusFor(Code code) {
   return 500;
 }
 
+std::string CanonicalQuery(const AggregateQuery& q) {
+  // Dimensions in lattice order, codes sorted: the same table however it was asked.
+  std::string by, filters;
+  for (Dim d : kAllDims) {
+    if (q.BreaksDown(d)) by += (by.empty() ? "" : ",") + std::string(DimName(d));
+    auto codes = q.filters[DimIndex(d)];
+    if (codes.empty()) continue;
+    std::sort(codes.begin(), codes.end());
+    std::string list;
+    for (const auto& c : codes) list += (list.empty() ? "" : ",") + c;
+    filters += "&" + std::string(DimName(d)) + "=" + list;
+  }
+  return "ref_date=" + q.ref_date.ToIso() + "&by=" + by + filters + "&format=" + q.format;
+}
+
+Status ReloadPolicies(Deployment& deployment, const std::string& actor) {
+  Status s = deployment.policies().Reload();
+  nlohmann::json detail = {{"ok", s.ok()}};
+  if (s.ok()) {
+    detail["grants"] = deployment.policies().current()->grants().size();
+  } else {
+    detail["error"] = s.message();
+  }
+  Status audited = deployment.store().AppendAudit(s.ok() ? "policy.load" : "policy.load_failed", actor, detail.dump());
+  return s.ok() ? audited : s;
+}
+
 Response ErrorFromStatus(const Status& status) {
   int http = HttpStatusFor(status.code());
   // Internal details (paths, SQL messages) stay in the server's log.
@@ -48,6 +77,30 @@ int64_t UnixNow() {
       .count();
 }
 
+// Adds Content-Digest and an RFC 9421 response signature (@status,
+// content-digest, content-type) made with the gateway's own key.
+Response SignResponse(KeyRing& keys, Response r) {
+  auto key = keys.GatewayKey();
+  if (!key.ok()) return ErrorFromStatus(Status::Internal("the gateway's signing key is not usable"));
+  std::string digest = ContentDigestSha256(r.body);
+  SignatureContext ctx;
+  ctx.status = r.status;
+  ctx.header = [&](std::string_view name) -> std::optional<std::string> {
+    if (name == "content-digest") return digest;
+    if (name == "content-type") return r.content_type;
+    return std::nullopt;
+  };
+  SignOptions o;
+  o.components = {"@status", "content-digest", "content-type"};
+  o.created = UnixNow();
+  auto sig = Sign(o, ctx, **key);
+  if (!sig.ok()) return ErrorFromStatus(Status::Internal("signing the response failed"));
+  r.headers.emplace_back("Content-Digest", digest);
+  r.headers.emplace_back("Signature-Input", sig->signature_input);
+  r.headers.emplace_back("Signature", sig->signature);
+  return r;
+}
+
 Response ReceiptResponse(const Result<Receipt>& r) {
   if (!r.ok()) return ErrorFromStatus(r.status());
   Response resp;
@@ -61,8 +114,9 @@ Response ReceiptResponse(const Result<Receipt>& r) {
 class UploadConsumer : public BodyConsumer {
  public:
   UploadConsumer(Store& store, KeyRing& keys, IngestRequest req, ExpectedDigest digest) {
-    ingest_ = std::make_unique<UploadIngest>(store, keys, std::move(req), std::move(digest),
-                                             [this](Result<Receipt> r) { Deliver(ReceiptResponse(r)); });
+    ingest_ = std::make_unique<UploadIngest>(
+        store, keys, std::move(req), std::move(digest),
+        [this, &keys](Result<Receipt> r) { Deliver(SignResponse(keys, ReceiptResponse(r))); });
   }
   ~UploadConsumer() override { ingest_.reset(); }
 
@@ -117,6 +171,9 @@ void Api::Register(Router& router) {
   router.Add("GET", "/healthz", [this](const Request& r) { return Healthz(r); });
   router.Add("GET", "/v1/aggregates", [this](const Request& r) { return Aggregates(r); });
   router.Add("GET", "/v1/snapshots", [this](const Request& r) { return Snapshots(r); });
+  router.Add("GET", "/v1/audit", [this](const Request& r) { return Audit(r); });
+  router.Add("GET", "/v1/keys", [this](const Request& r) { return Keys(r); });
+  router.Add("POST", "/v1/admin/reload", [this](const Request& r) { return Reload(r); });
   router.Add("GET", "/v1/codelists", [this](const Request& r) { return Codelists(r); });
   router.Add("GET", "/v1/codelists/{name}", [this](const Request& r) { return Codelist(r); });
   router.AddStreaming(
@@ -252,11 +309,82 @@ Response Api::Aggregates(const Request& request) {
   } else {
     r.body = result->ToJson();
   }
+  // No number leaves unaudited: the release is recorded before the answer.
+  nlohmann::json detail = {{"query", CanonicalQuery(*query)},
+                           {"countries", result->included},
+                           {"response_digest", ContentDigestSha256(r.body)}};
+  if (Status s = deployment_.store().AppendAudit("aggregate.release", who->name, detail.dump()); !s.ok()) {
+    return ErrorFromStatus(Status::Unavailable("the release could not be audited, so it is withheld"));
+  }
+  return SignResponse(deployment_.keys(), std::move(r));
+}
+
+Result<Principal> Api::AuthenticateOperator(const Request& request) {
+  GW_ASSIGN_OR_RETURN(Principal who, Authenticate(request));
+  if (who.role != "operator") return Status::PermissionDenied("this route is for operators");
+  return who;
+}
+
+Response Api::Audit(const Request& request) {
+  auto who = AuthenticateOperator(request);
+  if (!who.ok()) return ErrorFromStatus(who.status());
+  int64_t after = 0, limit = 1000;
+  for (const auto& [k, v] : request.query) {
+    int64_t* target = k == "after" ? &after : k == "limit" ? &limit : nullptr;
+    if (target == nullptr) {
+      return ErrorFromStatus(Status::InvalidArgument("unknown parameter \"" + k + "\" (known: after, limit)"));
+    }
+    if (v.empty() || v.size() > 15 || v.find_first_not_of("0123456789") != std::string::npos) {
+      return ErrorFromStatus(Status::InvalidArgument("parameter \"" + k + "\" must be a whole number"));
+    }
+    *target = std::stoll(v);
+  }
+  limit = std::clamp<int64_t>(limit, 1, 10000);
+  auto entries = deployment_.store().ListAudit(after, limit);
+  if (!entries.ok()) return ErrorFromStatus(entries.status());
+  nlohmann::ordered_json items = nlohmann::ordered_json::array();
+  for (const auto& e : *entries) {
+    items.push_back({{"seq", e.seq},
+                     {"ts", e.ts},
+                     {"kind", e.kind},
+                     {"actor", e.actor},
+                     {"detail", nlohmann::ordered_json::parse(e.detail, nullptr, false)},
+                     {"prev_hash", ToHex(e.prev_hash)},
+                     {"hash", ToHex(e.hash)}});
+  }
+  Response r;
+  r.body = nlohmann::ordered_json{{"entries", items},
+                                  {"next_after", entries->empty() ? after : entries->back().seq}}
+               .dump();
+  return r;
+}
+
+Response Api::Keys(const Request&) {
+  auto key = deployment_.keys().GatewayKey();
+  if (!key.ok()) return ErrorFromStatus(Status::Internal("the gateway's signing key is not usable"));
+  Response r;
+  r.body = nlohmann::ordered_json{{"gateway", {{"keyid", (*key)->keyid()}, {"public_key", ToBase64((*key)->public_key())}}}}
+               .dump();
+  return r;
+}
+
+Response Api::Reload(const Request& request) {
+  auto who = AuthenticateOperator(request);
+  if (!who.ok()) return ErrorFromStatus(who.status());
+  Status s = ReloadPolicies(deployment_, who->name);
+  if (!s.ok()) {
+    return ErrorFromStatus(Status::Unprocessable("the policies failed to load and the previous ones stay in force: " +
+                                                 s.message()));
+  }
+  Response r;
+  r.body = nlohmann::ordered_json{{"status", "reloaded"},
+                                  {"grants", deployment_.policies().current()->grants().size()}}
+               .dump();
   return r;
 }
 
 Response Api::Snapshots(const Request& request) {
-  auto who = Authenticate(request);
+  auto who = AuthenticateOperator(request);
   if (!who.ok()) return ErrorFromStatus(who.status());
   std::string country;
   for (const auto& [k, v] : request.query) {

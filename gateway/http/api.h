@@ -24,6 +24,14 @@ int HttpStatusFor(Code code);
 inline constexpr int64_t kSignatureWindowSeconds = 300;
 Response ErrorFromStatus(const Status& status);
 
+// The canonical text of a query (dimensions in lattice order, codes sorted),
+// as recorded in the audit log.
+std::string CanonicalQuery(const AggregateQuery& query);
+
+// Reloads the policies and records the load (or its failure) in the audit log.
+// On failure the previous policies stay in force.
+Status ReloadPolicies(Deployment& deployment, const std::string& actor);
+
 class Api {
  public:
   explicit Api(Deployment& deployment);
@@ -31,6 +39,10 @@ class Api {
 
  private:
   Result<Principal> Authenticate(const Request& request);
+  Result<Principal> AuthenticateOperator(const Request& request);
+  Response Audit(const Request& request);
+  Response Keys(const Request& request);
+  Response Reload(const Request& request);
   Response Healthz(const Request& request);
   Response Aggregates(const Request& request);
   Response Snapshots(const Request& request);

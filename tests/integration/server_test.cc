@@ -92,7 +92,10 @@ TEST_CASE("ingest with the CLI, serve, and query over HTTP: the truth's counts",
   }
   SECTION("snapshots, code lists and health") {
     CHECK(Get(server.port(), "/healthz", "").status == 200);
-    auto s = Get(server.port(), "/v1/snapshots", token);
+    auto op = test::RunGateway({"consumer", "add", "secretariat", "--dir", dir, "--role", "operator"});
+    std::string op_token = op.out.substr(0, op.out.find('\n'));
+    CHECK(Get(server.port(), "/v1/snapshots", token).status == 403);
+    auto s = Get(server.port(), "/v1/snapshots", op_token);
     REQUIRE(s.status == 200);
     auto j = nlohmann::json::parse(s.body);
     REQUIRE(j["snapshots"].size() == 1);
