@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "gateway/http/message_signatures.h"
+#include "gateway/storage/sqlite.h"
 #include "support/http_client.h"
 #include "support/test_deployment.h"
 
@@ -106,6 +107,16 @@ threshold = 5
   auto verify = test::RunGateway({"audit", "verify", "--dir", dir});
   CHECK(verify.exit_code == 0);
   CHECK(verify.out.find("verified") != std::string::npos);
+
+  // One altered audit row is named by `gateway audit verify`.
+  {
+    auto conn = sql::Connection::Open(dir + "/data/gateway.db", sql::Connection::Mode::kReadWrite);
+    REQUIRE(conn.ok());
+    REQUIRE((*conn)->Exec("UPDATE audit SET actor = 'someone-else' WHERE seq = 3").ok());
+  }
+  auto tampered = test::RunGateway({"audit", "verify", "--dir", dir});
+  CHECK(tampered.exit_code == 1);
+  CHECK(tampered.err.find("entry 3") != std::string::npos);
 }
 
 }  // namespace gw

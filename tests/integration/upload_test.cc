@@ -9,6 +9,8 @@
 #include <sodium.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <regex>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -372,6 +374,28 @@ TEST_CASE("signed uploads against the real server, with an independent signer", 
     auto receipt = nlohmann::json::parse(r.out);
     CHECK(receipt["status"] == "committed");
     CHECK(receipt["in_stock"] == truth["in_stock"]);
+  }
+
+  // Neither the server's log nor the database holds a national ID or a name of
+  // the uploaded register, raw uploads included.
+  server.reset();
+  const std::string log = test::ReadFile(dir + "/server.stderr.log");
+  CHECK(log.find("\"event\":\"request\"") != std::string::npos);
+  std::string stored = test::ReadFile(dir + "/data/gateway.db");
+  if (std::filesystem::exists(dir + "/data/gateway.db-wal")) stored += test::ReadFile(dir + "/data/gateway.db-wal");
+  const std::string register_text = test::ReadFile(test::FixturePath("kaz-1.csv"));
+  std::regex iin(R"((^|[^0-9])([0-9]{12})(?![0-9]))");
+  size_t ids = 0;
+  for (auto it = std::sregex_iterator(register_text.begin(), register_text.end(), iin);
+       it != std::sregex_iterator(); ++it) {
+    ++ids;
+    CHECK(log.find((*it)[2].str()) == std::string::npos);
+    CHECK(stored.find((*it)[2].str()) == std::string::npos);
+  }
+  CHECK(ids >= 100);
+  for (const char* name : {"Каримов", "Юсупова", "Шарипов", "Зарина", "Джамшед"}) {
+    CHECK(log.find(name) == std::string::npos);
+    CHECK(stored.find(name) == std::string::npos);
   }
 }
 
