@@ -24,6 +24,8 @@ max_connections = 1024
 header_timeout_ms = 10000     # the request head must arrive within this time
 body_timeout_ms = 60000
 idle_timeout_ms = 30000       # keep-alive connections idle longer are closed
+write_timeout_ms = 30000      # a client that does not read its response is dropped
+max_query_params = 64         # more query parameters get 400
 
 [storage]
 database = "data/gateway.db"  # relative to the deployment directory
@@ -104,6 +106,8 @@ Result<DeploymentConfig> ParseConfig(const std::string& text, const std::string&
       {"header_timeout_ms", 100, 3600000, [&](int64_t v) { c.header_timeout = std::chrono::milliseconds(v); }},
       {"body_timeout_ms", 100, 3600000, [&](int64_t v) { c.body_timeout = std::chrono::milliseconds(v); }},
       {"idle_timeout_ms", 100, 3600000, [&](int64_t v) { c.idle_timeout = std::chrono::milliseconds(v); }},
+      {"write_timeout_ms", 100, 3600000, [&](int64_t v) { c.write_timeout = std::chrono::milliseconds(v); }},
+      {"max_query_params", 1, 10000, [&](int64_t v) { c.max_query_params = static_cast<size_t>(v); }},
   };
   if (const toml::table* server = root["server"].as_table()) {
     for (const auto& [k, v] : *server) {

@@ -33,6 +33,8 @@ struct DeploymentConfig {
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds body_timeout{60000};
   std::chrono::milliseconds idle_timeout{30000};
+  std::chrono::milliseconds write_timeout{30000};
+  size_t max_query_params = 64;
   std::string database = "data/gateway.db";  // relative to DIR
   // The scheme and authority clients use to reach the gateway (e.g.
   // "https://gateway.example.org" behind a TLS proxy); signed uploads cover

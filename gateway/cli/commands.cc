@@ -292,6 +292,8 @@ int Serve(const Args& a, std::ostream& out, std::ostream& err) {
   options.header_timeout = cfg.header_timeout;
   options.body_timeout = cfg.body_timeout;
   options.idle_timeout = cfg.idle_timeout;
+  options.write_timeout = cfg.write_timeout;
+  options.max_query_params = cfg.max_query_params;
   options.on_complete = [](const http::Request& req, const http::Response& res,
                            std::chrono::microseconds took) {
     // One structured line per request: never a token, a body or a query string.
