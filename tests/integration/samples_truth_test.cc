@@ -7,6 +7,7 @@
 #include <set>
 
 #include "gateway/ingest/ingest.h"
+#include "gateway/query/query_engine.h"
 #include "gateway/schema/adapter_registry.h"
 #include "support/test_deployment.h"
 
@@ -109,6 +110,21 @@ TEST_CASE("every sample against its truth file, through the whole pipeline", "[s
         INFO("table " << table);
         CHECK(stored == test::TruthCounts(truth, table));
       }
+
+      // And what a consumer gets under a `none` grant equals the truth.
+      t.WritePolicy("none.toml", "[[grant]]\ncountry = \"" + truth["country"].get<std::string>() +
+                                     "\"\nconsumer = \"analyst\"\npop_types = [\"REF\", \"ASY\", \"STA\", "
+                                     "\"MIG\"]\ndimensions = [\"coo\", \"pop_type\", \"sex\", \"age\", "
+                                     "\"region\"]\nmechanism = \"none\"\n");
+      auto dc = MakeDisclosureControl();
+      QueryEngine engine(t.deployment().store(), t.deployment().policies(), *dc);
+      auto q = ParseAggregateQuery({{"ref_date", truth["ref_date"].get<std::string>()},
+                                    {"by", "pop_type,coo,sex,age,region"}});
+      REQUIRE(q.ok());
+      auto answer = engine.Aggregate(*q, Principal{"analyst", "consumer"});
+      REQUIRE(answer.ok());
+      auto j = nlohmann::json::parse(answer->ToJson());
+      CHECK(test::CountsByKey(j, {"pop_type", "coo", "sex", "age", "region"}) == test::TruthCounts(truth, "full"));
     }
   }
 }
