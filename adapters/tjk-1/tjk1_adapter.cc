@@ -313,14 +313,7 @@ std::optional<Fault> Tjk1Adapter::CheckRow(const std::vector<std::string>& cells
     }
   }
 
-  const CodeLists& lists = CodeLists::Get();
-  std::string age = CodeLists::UnknownAgeBand();
-  if (const std::optional<Date> at = birth->AgeReference()) {
-    // A birth year known but month unknown uses 1 July, which may fall after
-    // the reference date for a child born that year: age 0, not negative.
-    const int years = AgeInYears(*at, ref);
-    age = lists.AgeBandForYears(years < 0 ? 0 : years);
-  }
+  std::string age = CodeLists::Get().AgeBandAt(*birth, ref);
 
   person.person_id.assign(case_number);
   person.id_field = kColumns[kCaseNumber].header;

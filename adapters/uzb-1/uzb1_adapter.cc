@@ -442,13 +442,7 @@ std::optional<Fault> CheckItem(const Item& item, const Date& ref, PersonRecord& 
       break;
   }
 
-  std::string age = CodeLists::UnknownAgeBand();
-  if (const std::optional<Date> at = birth->AgeReference()) {
-    // 1 July of a birth year with unknown month may fall after the reference
-    // date for a child born that year: age 0, not negative.
-    const int years = AgeInYears(*at, ref);
-    age = CodeLists::Get().AgeBandForYears(years < 0 ? 0 : years);
-  }
+  std::string age = CodeLists::Get().AgeBandAt(*birth, ref);
 
   person.person_id.assign(pinfl_text);
   person.id_field = kFieldKeys[kJshshir];

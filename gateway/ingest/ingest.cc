@@ -42,7 +42,7 @@ class SnapshotSink : public RecordSink {
     stored.region = std::move(p.region);
     stored.reg_month = YearMonth(p.registered);
     if (p.valid_until) stored.valid_until = p.valid_until->ToIso();
-    stored.in_stock = p.registered <= ctx_.ref_date && (!p.valid_until || *p.valid_until >= ctx_.ref_date);
+    stored.in_stock = InStock(p, ctx_.ref_date);
     PersonKey key = pseudonymiser_.KeyFor(p.person_id);
     GW_ASSIGN_OR_RETURN(bool inserted, writer_.AddPerson(key, stored));
     if (!inserted) {

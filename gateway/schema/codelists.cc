@@ -130,6 +130,13 @@ const std::string& CodeLists::AgeBandForYears(int years) const {
   return UnknownAgeBand();
 }
 
+const std::string& CodeLists::AgeBandAt(const PartialDate& birth, const Date& ref) const {
+  const std::optional<Date> at = birth.AgeReference();
+  if (!at) return UnknownAgeBand();
+  const int years = AgeInYears(*at, ref);
+  return AgeBandForYears(years < 0 ? 0 : years);
+}
+
 const std::string& CodeLists::UnknownAgeBand() {
   static const std::string kUnknown = "unknown";
   return kUnknown;

@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gateway/common/date.h"
+
 namespace gw {
 
 struct Country {
@@ -51,6 +53,11 @@ class CodeLists {
   bool IsPopType(std::string_view code) const;
   bool IsSex(std::string_view code) const;
   bool IsAgeBand(std::string_view code) const;
+  // The age band at `ref` of a person born on `birth` (FORMATS.md's common
+  // rule: 1 July for an unknown month, the 15th for an unknown day, "unknown"
+  // for an unknown year). A reference day that falls after `ref` for a child
+  // born that year counts as age 0, not negative.
+  const std::string& AgeBandAt(const PartialDate& birth, const Date& ref) const;
   // The age band for a whole number of years (>= 0).
   const std::string& AgeBandForYears(int years) const;
   static const std::string& UnknownAgeBand();
