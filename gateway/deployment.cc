@@ -29,6 +29,10 @@ max_query_params = 64         # more query parameters get 400
 
 [storage]
 database = "data/gateway.db"  # relative to the deployment directory
+
+[privacy]
+# snapshot_epsilon_cap = 20.0  # all consumers together, per country and reference date
+dp_max_cells = 1000000        # larger dp tables must be narrowed with filters
 )";
 
 constexpr const char* kPolicyReadme = R"(# Sharing policies: one [[grant]] table per grant (country -> consumer).
@@ -137,8 +141,40 @@ Result<DeploymentConfig> ParseConfig(const std::string& text, const std::string&
     }
     c.public_url = *s;
   }
+  if (const toml::table* privacy = root["privacy"].as_table()) {
+    for (const auto& [k, v] : *privacy) {
+      std::string key(k.str());
+      if (key == "snapshot_epsilon_cap") {
+        // Through decimal text, as for grants, so no binary rounding enters the ledger.
+        std::string text;
+        if (auto f = v.as_floating_point()) {
+          std::ostringstream os;
+          os.precision(15);
+          os << f->get();
+          text = os.str();
+        } else if (auto i = v.as_integer()) {
+          text = std::to_string(i->get());
+        } else if (auto str = v.as_string()) {
+          text = str->get();
+        }
+        auto micro = ParseMicro(text);
+        if (!micro || *micro < 0) {
+          return bad("privacy.snapshot_epsilon_cap", "must be a non-negative number with at most 6 decimals");
+        }
+        c.snapshot_epsilon_cap_micro = *micro;
+      } else if (key == "dp_max_cells") {
+        auto value = v.value<int64_t>();
+        if (!v.is_integer() || !value || *value < 1 || *value > 100000000) {
+          return bad("privacy.dp_max_cells", "must be a whole number from 1 to 100000000");
+        }
+        c.dp_max_cells = *value;
+      } else {
+        return bad("privacy." + key, "is unknown");
+      }
+    }
+  }
   for (const auto& [k, v] : root) {
-    if (k.str() != "server" && k.str() != "storage") {
+    if (k.str() != "server" && k.str() != "storage" && k.str() != "privacy") {
       return Status::InvalidArgument(file + ": unknown section \"" + std::string(k.str()) + "\"");
     }
   }
@@ -188,7 +224,26 @@ Result<std::unique_ptr<Deployment>> Deployment::Open(const std::string& dir) {
                                       " from a backup as docs/operations.md explains)");
   }
   d->store_ = std::move(store).value();
+  // Noise is a function of keys/dp-noise.key: a new key would give repeated
+  // questions fresh noise at no cost. Create it only while nothing was released.
+  if (!d->keys_.Has(KeyRing::kNoiseKeyFile)) {
+    GW_ASSIGN_OR_RETURN(bool released, d->store_->HasBudgetEntries());
+    if (released) {
+      return Status::Unavailable(
+          dir + "/keys/" + KeyRing::kNoiseKeyFile + " is missing but the budget ledger has "
+          "releases made with it; restore the key from the backup of keys/ (see "
+          "docs/operations.md). A new key would let consumers average fresh noise away.");
+    }
+    GW_RETURN_IF_ERROR(d->keys_.CreateMissing({}));
+  }
   return d;
+}
+
+Result<DisclosureSettings> Deployment::disclosure_settings() {
+  DisclosureSettings settings;
+  GW_ASSIGN_OR_RETURN(settings.noise_master, keys_.NoiseMasterKey());
+  settings.dp_max_cells = config_.dp_max_cells;
+  return settings;
 }
 
 }  // namespace gw

@@ -15,6 +15,7 @@
 
 #include "gateway/common/status.h"
 #include "gateway/crypto/key_ring.h"
+#include "gateway/privacy/disclosure.h"
 #include "gateway/privacy/policy.h"
 #include "gateway/storage/store.h"
 
@@ -41,6 +42,12 @@ struct DeploymentConfig {
   // the target URI, so the server must know it. Empty: "http://" + Host.
   std::string public_url;
   size_t max_upload_bytes = size_t{20} << 30;  // per signed upload
+  // [privacy]: epsilon all consumers together may spend on one country's
+  // snapshots of one reference date (micro-epsilon; 0: no global cap).
+  int64_t snapshot_epsilon_cap_micro = 0;
+  // [privacy]: the most cells one country's dp table may have (its domain,
+  // zero cells included, since dp releases noise for every cell).
+  int64_t dp_max_cells = 1000000;
 };
 
 // Parses "HOST:PORT" ("[::1]:8080" for IPv6).
@@ -62,6 +69,8 @@ class Deployment {
   Store& store() { return *store_; }
   KeyRing& keys() { return keys_; }
   PolicyStore& policies() { return policies_; }
+  // Disclosure settings from gateway.toml and keys/dp-noise.key.
+  Result<DisclosureSettings> disclosure_settings();
 
  private:
   Deployment(std::string dir, DeploymentConfig config)

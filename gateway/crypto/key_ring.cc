@@ -13,7 +13,7 @@ Status KeyRing::CreateMissing(const std::vector<std::string>& countries) {
   std::filesystem::create_directories(dir_, ec);
   if (ec) return Status::IoError("cannot create " + dir_ + ": " + ec.message());
   std::filesystem::permissions(dir_, std::filesystem::perms::owner_all, ec);
-  std::vector<std::string> files = {kTokenKeyFile, kGatewayKeyFile};
+  std::vector<std::string> files = {kTokenKeyFile, kGatewayKeyFile, kNoiseKeyFile};
   for (const auto& c : countries) files.push_back(PseudonymKeyFile(c));
   for (const auto& f : files) {
     std::string path = dir_ + "/" + f;
@@ -48,6 +48,16 @@ Result<const Pseudonymiser*> KeyRing::PseudonymiserFor(const std::string& countr
 Result<std::string> KeyRing::TokenKey() {
   std::lock_guard<std::mutex> lock(mu_);
   return Load(kTokenKeyFile, 32);
+}
+
+Result<std::string> KeyRing::NoiseMasterKey() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Load(kNoiseKeyFile, 32);
+}
+
+bool KeyRing::Has(const std::string& file) const {
+  std::error_code ec;
+  return std::filesystem::exists(dir_ + "/" + file, ec);
 }
 
 }  // namespace gw

@@ -45,7 +45,8 @@ std::string CanonicalQuery(const AggregateQuery& q) {
     for (const auto& c : codes) list += (list.empty() ? "" : ",") + c;
     filters += "&" + std::string(DimName(d)) + "=" + list;
   }
-  return "ref_date=" + q.ref_date.ToIso() + "&by=" + by + filters + "&format=" + q.format;
+  return "ref_date=" + q.ref_date.ToIso() + "&by=" + by + filters +
+         (q.totals ? "&totals=true" : "") + "&format=" + q.format;
 }
 
 Status ReloadPolicies(Deployment& deployment, const std::string& actor) {
@@ -162,15 +163,31 @@ class UploadConsumer : public BodyConsumer {
 
 }  // namespace
 
+namespace {
+
+// Without a readable noise key the server still runs; dp grants then answer
+// "unavailable" and their data are withheld, never released without noise.
+DisclosureSettings SettingsOrDpUnavailable(Deployment& deployment) {
+  auto settings = deployment.disclosure_settings();
+  if (settings.ok()) return *settings;
+  DisclosureSettings fallback;
+  fallback.dp_max_cells = deployment.config().dp_max_cells;
+  return fallback;
+}
+
+}  // namespace
+
 Api::Api(Deployment& deployment)
     : deployment_(deployment),
-      disclosure_(MakeDisclosureControl()),
-      engine_(deployment.store(), deployment.policies(), *disclosure_) {}
+      disclosure_(MakeDisclosureControl(SettingsOrDpUnavailable(deployment))),
+      engine_(deployment.store(), deployment.policies(), *disclosure_,
+              QueryOptions{deployment.config().snapshot_epsilon_cap_micro}) {}
 
 void Api::Register(Router& router) {
   router.Add("GET", "/healthz", [this](const Request& r) { return Healthz(r); });
   router.Add("GET", "/v1/aggregates", [this](const Request& r) { return Aggregates(r); });
   router.Add("GET", "/v1/snapshots", [this](const Request& r) { return Snapshots(r); });
+  router.Add("GET", "/v1/budget", [this](const Request& r) { return Budget(r); });
   router.Add("GET", "/v1/audit", [this](const Request& r) { return Audit(r); });
   router.Add("GET", "/v1/keys", [this](const Request& r) { return Keys(r); });
   router.Add("POST", "/v1/admin/reload", [this](const Request& r) { return Reload(r); });
@@ -313,6 +330,9 @@ Response Api::Aggregates(const Request& request) {
   nlohmann::json detail = {{"query", CanonicalQuery(*query)},
                            {"countries", result->included},
                            {"response_digest", ContentDigestSha256(r.body)}};
+  for (const auto& b : result->budget) {
+    detail["epsilon"][b.country] = FormatMicro(b.cost_micro);
+  }
   if (Status s = deployment_.store().AppendAudit("aggregate.release", who->name, detail.dump()); !s.ok()) {
     return ErrorFromStatus(Status::Unavailable("the release could not be audited, so it is withheld"));
   }

@@ -46,6 +46,7 @@ class Api {
   Response Healthz(const Request& request);
   Response Aggregates(const Request& request);
   Response Snapshots(const Request& request);
+  Response Budget(const Request& request);
   Response Codelists(const Request& request);
   Response Codelist(const Request& request);
   // PUT /v1/snapshots/{country}/{ref_date}: checks the RFC 9421 signature from

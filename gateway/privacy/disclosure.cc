@@ -1,41 +1,316 @@
 #include "gateway/privacy/disclosure.h"
 
+#include <algorithm>
+#include <list>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "gateway/privacy/noise.h"
+#include "gateway/privacy/sdc.h"
+#include "gateway/schema/codelists.h"
+
 namespace gw {
 namespace {
 
-class BasicDisclosureControl : public DisclosureControl {
- public:
-  Result<std::vector<ProtectedCell>> Protect(const ProtectionRequest& req) override {
-    const Grant& g = *req.grant;
-    std::vector<ProtectedCell> out;
-    out.reserve(req.exact.size());
-    switch (g.mechanism) {
-      case Mechanism::kNone:
-        for (const auto& row : req.exact) out.push_back(ProtectedCell{row.values, row.count, 'A'});
-        return out;
-      case Mechanism::kSdc:
-        for (const auto& row : req.exact) {
-          if (row.count < g.threshold) {
-            out.push_back(ProtectedCell{row.values, std::nullopt, 'Q'});
-          } else {
-            out.push_back(ProtectedCell{row.values, RoundToBase(row.count, g.rounding),
-                                            g.rounding > 1 ? 'E' : 'A'});
-          }
+// The tables a request covers: `by` alone, or with totals every subset of it.
+// Each is a bit mask over `by`. Summing pop_type is only a total when the grant
+// covers every population type of the registers (see the query engine).
+std::vector<uint32_t> Nodes(const ProtectionRequest& req) {
+  const uint32_t full = (1u << req.by.size()) - 1;
+  if (!req.totals) return {full};
+  bool partial_pop_types = false;
+  for (const auto& p : CodeLists::Get().pop_types()) {
+    if (p.Extra("in_registers") == "yes" && !req.grant->AllowsPopType(p.code)) partial_pop_types = true;
+  }
+  std::vector<uint32_t> nodes;
+  for (uint32_t mask = full + 1; mask-- > 0;) {
+    bool sums_pop_type = false;
+    for (size_t i = 0; i < req.by.size(); ++i) {
+      if (req.by[i] == Dim::kPopType && !(mask & (1u << i))) sums_pop_type = true;
+    }
+    if (!(sums_pop_type && partial_pop_types)) nodes.push_back(mask);
+  }
+  return nodes;
+}
+
+std::vector<Dim> NodeDims(const ProtectionRequest& req, uint32_t mask) {
+  std::vector<Dim> dims;
+  for (size_t i = 0; i < req.by.size(); ++i)
+    if (mask & (1u << i)) dims.push_back(req.by[i]);
+  return dims;
+}
+
+// Filters for reading one node: a summed dimension is summed over all its codes
+// (a total, never a sum over a chosen subset), population types always over the
+// granted ones.
+DimFilters NodeFilters(const ProtectionRequest& req, const std::vector<Dim>& dims) {
+  DimFilters f;
+  for (Dim d : dims) f[DimIndex(d)] = req.filters[DimIndex(d)];
+  auto& pop = f[DimIndex(Dim::kPopType)];
+  if (pop.empty()) pop = req.grant->pop_types;
+  return f;
+}
+
+// Output values in the order of req.by, "_T" for dimensions outside the node.
+std::vector<std::string> OutputValues(const ProtectionRequest& req, uint32_t mask,
+                                      const std::vector<std::string>& node_values) {
+  std::vector<std::string> out;
+  size_t next = 0;
+  for (size_t i = 0; i < req.by.size(); ++i) {
+    out.push_back(mask & (1u << i) ? node_values[next++] : std::string(kTotalCode));
+  }
+  return out;
+}
+
+Result<ProtectedTable> ProtectNone(const ProtectionRequest& req) {
+  ProtectedTable out;
+  for (uint32_t mask : Nodes(req)) {
+    auto dims = NodeDims(req, mask);
+    GW_ASSIGN_OR_RETURN(auto rows, req.read(dims, NodeFilters(req, dims)));
+    for (auto& row : rows) out.cells.push_back({OutputValues(req, mask, row.values), row.count, 'A'});
+  }
+  return out;
+}
+
+// ---- dp ----
+
+// The codes a dimension can take in one country's table.
+std::vector<std::string> Domain(const ProtectionRequest& req, Dim d) {
+  const auto& filter = req.filters[DimIndex(d)];
+  const auto& lists = CodeLists::Get();
+  std::vector<std::string> codes;
+  switch (d) {
+    case Dim::kPopType:
+      for (const auto& p : filter.empty() ? req.grant->pop_types : filter) codes.push_back(p);
+      return codes;
+    case Dim::kCoo:
+      if (!filter.empty()) return filter;
+      for (const auto& c : lists.countries()) codes.push_back(c.alpha3);
+      return codes;
+    case Dim::kSex:
+      if (!filter.empty()) return filter;
+      for (const auto& s : lists.sexes()) codes.push_back(s.code);
+      return codes;
+    case Dim::kAge:
+      if (!filter.empty()) return filter;
+      for (const auto& a : lists.age_bands()) codes.push_back(a.code);
+      return codes;
+    case Dim::kRegion:
+      // Only the owner's regions: another country's region is not a cell of this table.
+      for (const auto& r : lists.regions()) {
+        if (r.country != req.snapshot->country) continue;
+        if (filter.empty() || std::find(filter.begin(), filter.end(), r.code) != filter.end()) {
+          codes.push_back(r.code);
         }
-        return out;
-      case Mechanism::kDp:
-        return Status::Unavailable(
-            "the grant's mechanism \"dp\" is not available on this gateway version, so its data "
-            "are withheld");
+      }
+      return codes;
+    case Dim::kCoa:
+      break;
+  }
+  return codes;
+}
+
+std::string JoinKey(const std::vector<std::string>& values) {
+  std::string key;
+  for (const auto& v : values) key.append(v).push_back('\x1f');
+  return key;
+}
+
+Result<ProtectedTable> ProtectDp(const ProtectionRequest& req, const DisclosureSettings& settings) {
+  const Grant& g = *req.grant;
+  if (settings.noise_master.empty()) {
+    return Status::Unavailable("differential privacy is not configured on this gateway (no noise key)");
+  }
+  const auto nodes = Nodes(req);
+  // Size first: the whole domain is computed, so refuse before doing any work.
+  std::vector<std::vector<std::vector<std::string>>> domains;
+  int64_t total_cells = 0;
+  for (uint32_t mask : nodes) {
+    std::vector<std::vector<std::string>> domain;
+    int64_t cells = 1;
+    for (Dim d : NodeDims(req, mask)) {
+      domain.push_back(Domain(req, d));
+      cells *= static_cast<int64_t>(domain.back().size());
+      if (cells > settings.dp_max_cells) break;
+    }
+    total_cells += cells;
+    if (total_cells > settings.dp_max_cells) {
+      return Status::InvalidArgument(
+          "the table has more than " + std::to_string(settings.dp_max_cells) + " cells for " +
+          req.snapshot->country + " (dp adds noise to every cell, zero cells included); restrict "
+          "it with filters such as coo= or break down by fewer dimensions");
+    }
+    domains.push_back(std::move(domain));
+  }
+  GW_ASSIGN_OR_RETURN(SnapshotNoise noise,
+                      SnapshotNoise::Create(settings.noise_master, req.snapshot->country,
+                                            req.snapshot->ref_date, req.snapshot->version));
+  const int64_t shown_from = std::max<int64_t>(1, g.threshold);
+  ProtectedTable out;
+  for (size_t n = 0; n < nodes.size(); ++n) {
+    auto dims = NodeDims(req, nodes[n]);
+    out.tables.push_back(TableKey(dims));
+    GW_ASSIGN_OR_RETURN(auto rows, req.read(dims, NodeFilters(req, dims)));
+    std::unordered_map<std::string, int64_t> exact;
+    for (const auto& r : rows) exact[JoinKey(r.values)] = r.count;
+    const auto& domain = domains[n];
+    if (std::any_of(domain.begin(), domain.end(), [](const auto& d) { return d.empty(); })) continue;
+    // Odometer over the domain's cross product.
+    std::vector<size_t> at(dims.size(), 0);
+    std::vector<std::string> values(dims.size());
+    std::vector<std::pair<Dim, std::string>> cell(dims.size());
+    while (true) {
+      for (size_t i = 0; i < dims.size(); ++i) {
+        values[i] = domain[i][at[i]];
+        cell[i] = {dims[i], values[i]};
+      }
+      auto it = exact.find(JoinKey(values));
+      int64_t noisy = (it == exact.end() ? 0 : it->second) +
+                      noise.Noise(CanonicalCell(req.snapshot->country, cell), g.epsilon_micro);
+      if (noisy >= 1) {
+        bool shown = noisy >= shown_from;
+        out.cells.push_back({OutputValues(req, nodes[n], values),
+                             shown ? std::optional<int64_t>(noisy) : std::nullopt, shown ? 'E' : 'Q'});
+      }
+      size_t i = dims.size();
+      while (i > 0 && ++at[i - 1] == domain[i - 1].size()) at[--i] = 0;
+      if (i == 0) break;
+    }
+  }
+  return out;
+}
+
+// ---- sdc ----
+
+using Lattice = std::vector<sdc::Cell>;
+
+class LatticeCache {
+ public:
+  explicit LatticeCache(size_t capacity) : capacity_(capacity) {}
+  std::shared_ptr<const Lattice> Get(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(key);
+    if (it == map_.end()) return nullptr;
+    order_.splice(order_.begin(), order_, it->second.second);
+    return it->second.first;
+  }
+  void Put(const std::string& key, std::shared_ptr<const Lattice> lattice) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (map_.count(key) != 0 || capacity_ == 0) return;
+    order_.push_front(key);
+    map_[key] = {std::move(lattice), order_.begin()};
+    if (map_.size() > capacity_) {
+      map_.erase(order_.back());
+      order_.pop_back();
+    }
+  }
+
+ private:
+  size_t capacity_;
+  std::mutex mu_;
+  std::list<std::string> order_;  // most recent first
+  std::map<std::string, std::pair<std::shared_ptr<const Lattice>, std::list<std::string>::iterator>> map_;
+};
+
+// The grant's lattice dimensions: everything it allows except coa.
+std::vector<Dim> LatticeDims(const Grant& g) {
+  std::vector<Dim> dims;
+  for (Dim d : kAllDims)
+    if (d != Dim::kCoa && g.AllowsDim(d)) dims.push_back(d);
+  return dims;
+}
+
+Result<std::shared_ptr<const Lattice>> SdcLattice(const ProtectionRequest& req, LatticeCache& cache) {
+  const Grant& g = *req.grant;
+  const auto dims = LatticeDims(g);
+  std::string key = std::to_string(req.snapshot->id) + "|" + TableKey(dims) + "|" +
+                    std::to_string(g.threshold) + "|";
+  for (const auto& p : g.pop_types) key += p + ",";
+  if (auto hit = cache.Get(key)) return hit;
+  DimFilters f;
+  f[DimIndex(Dim::kPopType)] = g.pop_types;
+  GW_ASSIGN_OR_RETURN(auto rows, req.read(dims, f));
+  std::vector<sdc::InteriorCell> interior;
+  interior.reserve(rows.size());
+  for (auto& r : rows) interior.push_back({std::move(r.values), r.count});
+  GW_ASSIGN_OR_RETURN(auto cells, sdc::Protect(dims.size(), interior, sdc::Options{g.threshold}));
+  auto lattice = std::make_shared<const Lattice>(std::move(cells));
+  cache.Put(key, lattice);
+  return lattice;
+}
+
+Result<ProtectedTable> ProtectSdc(const ProtectionRequest& req, LatticeCache& cache) {
+  const Grant& g = *req.grant;
+  GW_ASSIGN_OR_RETURN(auto lattice, SdcLattice(req, cache));
+  const auto dims = LatticeDims(g);
+  // Where each lattice dimension sits in req.by (or -1 if not asked for).
+  std::vector<int> pos(dims.size(), -1);
+  for (size_t i = 0; i < dims.size(); ++i) {
+    for (size_t j = 0; j < req.by.size(); ++j)
+      if (req.by[j] == dims[i]) pos[i] = static_cast<int>(j);
+  }
+  std::vector<uint32_t> nodes = Nodes(req);
+  ProtectedTable out;
+  for (const sdc::Cell& c : *lattice) {
+    uint32_t mask = 0;
+    bool wanted = true;
+    for (size_t i = 0; i < dims.size() && wanted; ++i) {
+      bool summed = c.values[i] == sdc::kTotalCode;
+      if (pos[i] < 0) {
+        wanted = summed;  // a dimension not asked for must be summed
+        continue;
+      }
+      if (summed) continue;
+      mask |= 1u << pos[i];
+      const auto& filter = req.filters[DimIndex(dims[i])];
+      wanted = filter.empty() || std::find(filter.begin(), filter.end(), c.values[i]) != filter.end();
+    }
+    if (!wanted || std::find(nodes.begin(), nodes.end(), mask) == nodes.end()) continue;
+    std::vector<std::string> values(req.by.size());
+    for (size_t i = 0; i < dims.size(); ++i)
+      if (pos[i] >= 0) values[pos[i]] = c.values[i];
+    if (c.suppressed) {
+      out.cells.push_back({std::move(values), std::nullopt, 'Q'});
+    } else {
+      out.cells.push_back({std::move(values), RoundToBase(c.count, g.rounding), g.rounding > 1 ? 'E' : 'A'});
+    }
+  }
+  return out;
+}
+
+class StandardDisclosureControl : public DisclosureControl {
+ public:
+  explicit StandardDisclosureControl(DisclosureSettings settings)
+      : settings_(std::move(settings)), lattices_(settings_.sdc_cache_entries) {}
+
+  Result<ProtectedTable> Protect(const ProtectionRequest& req) override {
+    switch (req.grant->mechanism) {
+      case Mechanism::kNone: return ProtectNone(req);
+      case Mechanism::kSdc: return ProtectSdc(req, lattices_);
+      case Mechanism::kDp: return ProtectDp(req, settings_);
     }
     return Status::Internal("unknown mechanism");
   }
+
+ private:
+  DisclosureSettings settings_;
+  LatticeCache lattices_;
 };
 
 }  // namespace
 
-std::unique_ptr<DisclosureControl> MakeDisclosureControl() {
-  return std::make_unique<BasicDisclosureControl>();
+std::unique_ptr<DisclosureControl> MakeDisclosureControl(DisclosureSettings settings) {
+  return std::make_unique<StandardDisclosureControl>(std::move(settings));
+}
+
+std::string TableKey(const std::vector<Dim>& dims) {
+  std::vector<std::string> names;
+  for (Dim d : dims) names.emplace_back(DimName(d));
+  std::sort(names.begin(), names.end());
+  std::string key;
+  for (const auto& n : names) key += (key.empty() ? "" : ",") + n;
+  return key.empty() ? "total" : key;
 }
 
 int64_t RoundToBase(int64_t value, int64_t base) {

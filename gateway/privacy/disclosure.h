@@ -1,19 +1,39 @@
 // Disclosure control: the one place where exact counts become what a consumer
-// may see. The query engine reads one owner country's exact table for a query
-// and hands it here with that country's grant; only the returned cells ever
-// leave the gateway.
+// may see. The query engine hands each owner country's part of a query here
+// with that owner's grant; only the returned cells ever leave the gateway.
 //
-// Mechanisms (see docs/privacy.md):
-//   none  exact values, status "A" (own data or an explicit operator decision)
-//   sdc   values below `threshold` suppressed (null, "Q"); others exact ("A"),
-//         or rounded to `rounding` when set ("E")
-//   dp    not available in this build: the table is refused (the caller leaves
-//         the country out and says why), never released unprotected.
+// A table is a set of broken-down dimensions (`by`, never coa: a part belongs
+// to one country). With `totals`, every margin is added: each subset of `by`,
+// the summed dimensions carrying the code "_T".
 //
-// Thread-safety: stateless; safe from any thread.
+// Mechanisms (docs/privacy.md explains the choices):
+//   none  exact values, status "A".
+//   sdc   the grant's whole table lattice (interior and every margin over the
+//         granted dimensions) is protected once per snapshot: cells below
+//         `threshold` are suppressed and complementary cells are suppressed
+//         so that no suppressed cell can be recomputed from published cells
+//         and totals (sdc.h); a query is a projection of that one pattern, so
+//         two queries cannot be combined to undo it. Published values are
+//         rounded to `rounding` ("E") or exact ("A"); suppressed are null "Q".
+//   dp    every cell of the table's domain (the code lists, zero cells
+//         included, since omitting zeros would reveal them) gets deterministic
+//         discrete Laplace noise of scale 1/epsilon (noise.h). A cell is listed
+//         when its noisy value is at least 1: "E" with the value when it
+//         reaches `threshold`, else null "Q". The listing depends on noisy
+//         values only, so it costs no privacy. The released tables are named
+//         in ProtectedTable::tables for the budget ledger.
+//
+// Errors: InvalidArgument means the query itself is unacceptable (e.g. a dp
+// table larger than dp_max_cells) and is reported to the consumer as such;
+// any other error leaves this country out of the answer with its message.
+//
+// Thread-safety: thread-safe; the sdc pattern cache is guarded by a mutex.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,32 +45,53 @@
 
 namespace gw {
 
+using DimFilters = std::array<std::vector<std::string>, kDimCount>;
+
 struct ProtectedCell {
-  std::vector<std::string> values;  // dimension values, in the order of ProtectionRequest::by
-  std::optional<int64_t> value;     // empty when suppressed
-  char status = 'A';                // 'A' normal, 'E' perturbed, 'Q' suppressed
+  std::vector<std::string> values;  // in the order of ProtectionRequest::by; "_T" when summed
+  std::optional<int64_t> value;     // empty when suppressed or below threshold
+  char status = 'A';                // 'A' normal, 'E' perturbed or rounded, 'Q' suppressed
 };
+
+// Reads a snapshot's exact counts grouped by `dims` under `filters` (Store::ReadCounts).
+using CountReader =
+    std::function<Result<std::vector<CountRow>>(const std::vector<Dim>& dims, const DimFilters& filters)>;
 
 struct ProtectionRequest {
   const Grant* grant = nullptr;
   const SnapshotInfo* snapshot = nullptr;
-  std::string consumer;
-  std::vector<Dim> by;           // broken-down dimensions (without coa)
-  std::vector<CountRow> exact;   // the owner's exact table, non-zero cells
+  std::vector<Dim> by;       // broken-down dimensions (without coa), in output order
+  DimFilters filters;        // the query's code lists per dimension (coa ignored)
+  bool totals = false;       // add every margin
+  CountReader read;
+};
+
+struct ProtectedTable {
+  std::vector<ProtectedCell> cells;
+  std::vector<std::string> tables;  // dp: TableKey of every table released
+};
+
+struct DisclosureSettings {
+  std::string noise_master;       // keys/dp-noise.key (32 bytes); empty: dp unavailable
+  int64_t dp_max_cells = 1000000;
+  size_t sdc_cache_entries = 16;  // protected lattices kept in memory
 };
 
 class DisclosureControl {
  public:
   virtual ~DisclosureControl() = default;
-  // Returns the protected cells, or an error that excludes this country from
-  // the answer (the message is shown to the consumer as the reason).
-  virtual Result<std::vector<ProtectedCell>> Protect(const ProtectionRequest& request) = 0;
+  virtual Result<ProtectedTable> Protect(const ProtectionRequest& request) = 0;
 };
 
-// The mechanisms of this build (none, sdc with threshold and rounding).
-std::unique_ptr<DisclosureControl> MakeDisclosureControl();
+std::unique_ptr<DisclosureControl> MakeDisclosureControl(DisclosureSettings settings = {});
+
+// The ledger's name of a table: its dimension names sorted, comma-separated;
+// "total" for the table of no dimensions.
+std::string TableKey(const std::vector<Dim>& dims);
 
 // Rounds to the nearest multiple of `base` (halves up); base <= 1 is identity.
 int64_t RoundToBase(int64_t value, int64_t base);
+
+inline constexpr const char* kTotalCode = "_T";
 
 }  // namespace gw

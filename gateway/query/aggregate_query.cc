@@ -73,6 +73,11 @@ Result<AggregateQuery> ParseAggregateQuery(
         }
         q.by.push_back(*d);
       }
+    } else if (name == "totals") {
+      if (value != "true" && value != "false") {
+        return Status::InvalidArgument("parameter \"totals\" must be true or false");
+      }
+      q.totals = value == "true";
     } else if (name == "format") {
       if (value != "json" && value != "csv") {
         return Status::InvalidArgument("parameter \"format\" must be json or csv");
@@ -95,7 +100,7 @@ Result<AggregateQuery> ParseAggregateQuery(
     for (const auto& u : unknown) names += (names.empty() ? "\"" : ", \"") + u + "\"";
     return Status::InvalidArgument("unknown parameter" + std::string(unknown.size() > 1 ? "s " : " ") +
                                    names + " (known: ref_date, by, coa, coo, pop_type, sex, age, "
-                                   "region, format)");
+                                   "region, totals, format)");
   }
   if (!has_ref_date) return Status::InvalidArgument("parameter \"ref_date\" is required");
   for (Dim d : kAllDims) {

@@ -5,6 +5,7 @@
 //   by        comma list of coa, coo, pop_type, sex, age, region
 //   coa, coo, pop_type, sex, age, region   comma lists of codes (filters);
 //             a filtered dimension is always broken down
+//   totals    true | false (default): add every margin, "_T" marking a summed dimension
 //   format    json (default) | csv
 //
 // Unknown parameters, repeated parameters, unknown dimensions and codes that
@@ -28,6 +29,7 @@ struct AggregateQuery {
   Date ref_date;
   std::vector<Dim> by;  // broken-down dimensions: `by` in the order given, then filtered ones
   std::array<std::vector<std::string>, kDimCount> filters;  // empty: no filter
+  bool totals = false;
   std::string format = "json";
 
   bool BreaksDown(Dim d) const;

@@ -46,77 +46,174 @@ Result<AggregateResult> QueryEngine::Aggregate(const AggregateQuery& q, const Pr
   AggregateResult result;
   result.ref_date = q.ref_date.ToIso();
   result.by = q.by;
+  result.totals = q.totals;
   std::shared_ptr<const Policy> policy = policies_.current();
   const Date today = TodayUtc();
 
   GW_ASSIGN_OR_RETURN(auto snapshots, store_.CurrentSnapshots(result.ref_date));
   const auto& coa_filter = q.filters[DimIndex(Dim::kCoa)];
-  if (!coa_filter.empty()) {
+  const bool explicit_countries = !coa_filter.empty();
+  if (explicit_countries) {
     std::erase_if(snapshots, [&](const SnapshotInfo& s) {
       return std::find(coa_filter.begin(), coa_filter.end(), s.country) == coa_filter.end();
     });
   }
   if (snapshots.empty()) {
     return Status::NotFound("no snapshot for reference date " + result.ref_date +
-                            (coa_filter.empty() ? std::string() : " in the requested countries"));
+                            (explicit_countries ? std::string(" in the requested countries") : ""));
   }
 
-  // Dimensions read from the counts table: everything broken down except coa.
-  std::vector<Dim> read_dims;
+  // Dimensions each country's part is broken down by: everything but coa.
+  std::vector<Dim> part_dims;
   for (Dim d : q.by)
-    if (d != Dim::kCoa) read_dims.push_back(d);
+    if (d != Dim::kCoa) part_dims.push_back(d);
+
+  struct Part {
+    const SnapshotInfo* snapshot;
+    const Grant* grant;
+    ProtectedTable table;
+  };
+  std::vector<Part> parts;
+  bool any_grant_gap = false;
+  for (const SnapshotInfo& snap : snapshots) {
+    const Grant* grant = policy->Find(snap.country, who.name, today);
+    std::vector<std::string> pop_types;
+    std::string gap = CoverageGap(grant, q, pop_types);
+    if (!gap.empty()) {
+      if (explicit_countries) {
+        return Status::PermissionDenied(snap.country + " was requested but " + gap);
+      }
+      any_grant_gap = true;
+      result.excluded.push_back({snap.country, gap});
+      continue;
+    }
+    ProtectionRequest req;
+    req.grant = grant;
+    req.snapshot = &snap;
+    req.by = part_dims;
+    req.filters = q.filters;
+    req.filters[DimIndex(Dim::kCoa)].clear();
+    req.filters[DimIndex(Dim::kPopType)] = pop_types;
+    req.totals = q.totals;
+    const int64_t snapshot_id = snap.id;
+    req.read = [this, snapshot_id](const std::vector<Dim>& dims, const DimFilters& filters) {
+      return store_.ReadCounts(snapshot_id, dims, filters);
+    };
+    auto table = disclosure_.Protect(req);
+    if (!table.ok()) {
+      if (table.status().code() == Code::kInvalidArgument || explicit_countries) return table.status();
+      result.excluded.push_back({snap.country, table.status().message()});
+      continue;
+    }
+    parts.push_back({&snap, grant, std::move(table).value()});
+  }
+
+  // The budget: debited, durably, before any number is returned.
+  std::vector<BudgetCharge> charges;
+  std::vector<size_t> charged_parts;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Part& p = parts[i];
+    if (p.grant->mechanism != Mechanism::kDp) continue;
+    charges.push_back(BudgetCharge{p.snapshot->country, p.snapshot->ref_date, p.snapshot->version,
+                                   p.table.tables, p.grant->epsilon_micro, p.grant->budget_micro,
+                                   options_.snapshot_epsilon_cap_micro});
+    charged_parts.push_back(i);
+  }
+  std::vector<bool> refused(parts.size(), false);
+  std::string refusals;
+  if (!charges.empty()) {
+    GW_ASSIGN_OR_RETURN(auto outcomes, store_.ChargeBudget(who.name, charges, explicit_countries));
+    for (size_t k = 0; k < outcomes.size(); ++k) {
+      const ChargeOutcome& o = outcomes[k];
+      const BudgetCharge& ch = charges[k];
+      const size_t i = charged_parts[k];
+      if (o.granted) {
+        result.budget.push_back({ch.country, o.cost_micro, o.spent_before_micro + o.cost_micro,
+                                 ch.budget_micro, ch.epsilon_micro});
+        continue;
+      }
+      if (o.cost_micro == 0 || (o.spent_before_micro + o.cost_micro <= ch.budget_micro &&
+                                !o.global_cap_reached)) {
+        continue;  // refused only because another named country was (all or nothing)
+      }
+      refused[i] = true;
+      std::string why =
+          o.global_cap_reached
+              ? "the gateway's cap on epsilon for " + ch.country + " at " + ch.ref_date +
+                    " (all consumers together) is reached: " + FormatMicro(o.global_spent_micro) +
+                    " of " + FormatMicro(ch.global_cap_micro) + " spent"
+              : "the privacy budget for " + ch.country + " at " + ch.ref_date + " is exhausted: " +
+                    FormatMicro(o.spent_before_micro) + " of " + FormatMicro(ch.budget_micro) +
+                    " spent, " + FormatMicro(o.remaining_micro) + " remains";
+      why += "; this answer has " + std::to_string(o.new_tables) + " new table" +
+             (o.new_tables == 1 ? "" : "s") + " at " + FormatMicro(ch.epsilon_micro) +
+             " each (" + FormatMicro(o.cost_micro) +
+             "); tables already released from this snapshot version stay free";
+      refusals += (refusals.empty() ? "" : "; ") + why;
+      result.excluded.push_back({ch.country, why});
+    }
+    if (explicit_countries && !refusals.empty()) return Status::ResourceExhausted(refusals);
+  }
 
   struct Combined {
     std::optional<int64_t> value = 0;
     char status = 'A';
   };
   std::map<std::vector<std::string>, Combined> combined;
-  bool any_grant_gap = false;
-
-  for (const SnapshotInfo& snap : snapshots) {
-    const Grant* grant = policy->Find(snap.country, who.name, today);
-    std::vector<std::string> pop_types;
-    std::string gap = CoverageGap(grant, q, pop_types);
-    if (!gap.empty()) {
-      any_grant_gap = true;
-      result.excluded.push_back({snap.country, gap});
-      continue;
+  const bool coa_margin = q.totals && q.BreaksDown(Dim::kCoa);
+  auto add = [&](std::vector<std::string> key, const ProtectedCell& cell) {
+    Combined& c = combined[std::move(key)];
+    if (cell.status == 'Q' || !cell.value || !c.value) {
+      c.value.reset();
+      c.status = 'Q';
+    } else {
+      *c.value += *cell.value;
+      if (cell.status == 'E') c.status = 'E';
     }
-    auto filters = q.filters;
-    filters[DimIndex(Dim::kPopType)] = pop_types;
-    GW_ASSIGN_OR_RETURN(auto exact, store_.ReadCounts(snap.id, read_dims, filters));
-    ProtectionRequest req{grant, &snap, who.name, read_dims, std::move(exact)};
-    auto protected_cells = disclosure_.Protect(req);
-    if (!protected_cells.ok()) {
-      result.excluded.push_back({snap.country, protected_cells.status().message()});
-      continue;
-    }
-    result.included.push_back(snap.country);
-    result.sources.push_back({snap.country, snap.version, snap.digest, MechanismName(grant->mechanism)});
-    for (auto& cell : *protected_cells) {
+  };
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (refused[i]) continue;
+    const Part& p = parts[i];
+    result.included.push_back(p.snapshot->country);
+    result.sources.push_back({p.snapshot->country, p.snapshot->version, p.snapshot->digest,
+                              MechanismName(p.grant->mechanism)});
+    for (const auto& cell : p.table.cells) {
       // Key in the order of q.by, with coa filled from the snapshot.
       std::vector<std::string> key;
       size_t next = 0;
-      for (Dim d : q.by) key.push_back(d == Dim::kCoa ? snap.country : cell.values[next++]);
-      Combined& c = combined[key];
-      if (cell.status == 'Q' || !cell.value || !c.value) {
-        c.value.reset();
-        c.status = 'Q';
-      } else {
-        *c.value += *cell.value;
-        if (cell.status == 'E' && c.status != 'Q') c.status = 'E';
+      for (Dim d : q.by) key.push_back(d == Dim::kCoa ? p.snapshot->country : cell.values[next++]);
+      if (coa_margin) {
+        std::vector<std::string> total_key = key;
+        for (size_t j = 0; j < q.by.size(); ++j)
+          if (q.by[j] == Dim::kCoa) total_key[j] = kTotalCode;
+        add(std::move(total_key), cell);
       }
+      add(std::move(key), cell);
     }
   }
-  if (result.included.empty() && any_grant_gap) {
+  if (result.included.empty()) {
     std::string why;
     for (const auto& e : result.excluded) why += (why.empty() ? "" : "; ") + e.country + ": " + e.reason;
-    return Status::PermissionDenied("no country's grant covers this query (" + why + ")");
+    if (!refusals.empty()) return Status::ResourceExhausted(refusals);
+    if (any_grant_gap) return Status::PermissionDenied("no country's grant covers this query (" + why + ")");
+    if (!result.excluded.empty()) return Status::Unavailable("no country could answer (" + why + ")");
   }
-  for (auto& [key, c] : combined) {
-    result.cells.push_back(ResultCell{key, c.value, c.status});
-  }
+  for (auto& [key, c] : combined) result.cells.push_back(ResultCell{key, c.value, c.status});
   return result;
+}
+
+std::string FormatMicro(int64_t micro) {
+  std::string sign = micro < 0 ? "-" : "";
+  uint64_t m = micro < 0 ? static_cast<uint64_t>(-(micro + 1)) + 1 : static_cast<uint64_t>(micro);
+  std::string out = sign + std::to_string(m / 1000000);
+  uint64_t frac = m % 1000000;
+  if (frac != 0) {
+    std::string digits = std::to_string(frac);
+    digits.insert(0, 6 - digits.size(), '0');
+    while (digits.back() == '0') digits.pop_back();
+    out += "." + digits;
+  }
+  return out;
 }
 
 std::string AggregateResult::ToJson() const {
@@ -136,10 +233,22 @@ std::string AggregateResult::ToJson() const {
   countries["included"] = included;
   countries["excluded"] = nlohmann::ordered_json::array();
   for (const auto& e : excluded) countries["excluded"].push_back({{"country", e.country}, {"reason", e.reason}});
+  if (totals) j["totals"] = true;
   auto& src = j["sources"] = nlohmann::ordered_json::array();
   for (const auto& s : sources) {
     src.push_back({{"country", s.country}, {"version", s.version}, {"digest", s.digest},
                    {"mechanism", s.mechanism}});
+  }
+  if (!budget.empty()) {
+    // Decimal epsilon as JSON numbers for reading; the ledger itself is integer micro-epsilon.
+    auto& b = j["budget"] = nlohmann::ordered_json::array();
+    for (const auto& n : budget) {
+      b.push_back({{"country", n.country},
+                   {"cost", nlohmann::ordered_json::parse(FormatMicro(n.cost_micro))},
+                   {"spent", nlohmann::ordered_json::parse(FormatMicro(n.spent_micro))},
+                   {"remaining", nlohmann::ordered_json::parse(FormatMicro(n.budget_micro - n.spent_micro))},
+                   {"epsilon_per_new_table", nlohmann::ordered_json::parse(FormatMicro(n.epsilon_micro))}});
+    }
   }
   return j.dump();
 }

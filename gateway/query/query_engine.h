@@ -10,7 +10,17 @@
 // Combination rule: a combined cell is suppressed ("Q") if any country's part
 // of it is suppressed, since publishing the sum would let the suppressed part
 // be recomputed from the per-country answers; it is "E" if any part is
-// perturbed, else "A".
+// perturbed, else "A". A part a country does not list counts as zero.
+//
+// A country named in coa= must be answered in full: a grant that does not
+// cover the query is 403, an exhausted budget 429 (and nothing is debited).
+// Without coa=, countries are left out with the reason, and the answer is
+// 403 / 429 only when no country remains.
+//
+// Budget: under dp, every table of the answer that this consumer has not yet
+// received from that snapshot version costs the grant's epsilon; the debit is
+// durable before Aggregate returns (Store::ChargeBudget), so no number leaves
+// unpaid, and concurrent queries cannot overspend.
 //
 // Thread-safety: thread-safe (Store and PolicyStore are; the engine keeps no
 // per-query state).
@@ -47,6 +57,14 @@ struct SourceInfo {
   std::string mechanism;
 };
 
+struct BudgetNote {
+  std::string country;
+  int64_t cost_micro = 0;       // debited by this answer (0 for a repeat)
+  int64_t spent_micro = 0;      // after this answer, for (country, ref_date)
+  int64_t budget_micro = 0;
+  int64_t epsilon_micro = 0;    // price of each new table
+};
+
 struct Exclusion {
   std::string country;
   std::string reason;
@@ -59,24 +77,37 @@ struct AggregateResult {
   std::vector<std::string> included;
   std::vector<Exclusion> excluded;
   std::vector<SourceInfo> sources;
+  std::vector<BudgetNote> budget;
+  bool totals = false;
 
   std::string ToJson() const;
   std::string ToCsv() const;
 };
 
+struct QueryOptions {
+  int64_t snapshot_epsilon_cap_micro = 0;  // gateway.toml [privacy]; 0: none
+};
+
 class QueryEngine {
  public:
-  QueryEngine(Store& store, PolicyStore& policies, DisclosureControl& disclosure)
-      : store_(store), policies_(policies), disclosure_(disclosure) {}
+  QueryEngine(Store& store, PolicyStore& policies, DisclosureControl& disclosure,
+              QueryOptions options = {})
+      : store_(store), policies_(policies), disclosure_(disclosure), options_(options) {}
 
   // NotFound if no country has a snapshot at the date; PermissionDenied if no
-  // country's grant covers the query.
+  // country's grant covers the query (or one named in coa= does not);
+  // ResourceExhausted if the budget refuses (see above); InvalidArgument if a
+  // table is too large to protect.
   Result<AggregateResult> Aggregate(const AggregateQuery& query, const Principal& who);
 
  private:
   Store& store_;
   PolicyStore& policies_;
   DisclosureControl& disclosure_;
+  QueryOptions options_;
 };
+
+// "1.5" for 1500000 micro-epsilon.
+std::string FormatMicro(int64_t micro);
 
 }  // namespace gw

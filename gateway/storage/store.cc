@@ -88,6 +88,22 @@ CREATE TABLE audit (
   hash        BLOB NOT NULL
 );
 )sql",
+    // v3: the differential-privacy budget ledger (budget.cc), in exact
+    // micro-epsilon. One row per table released to a consumer from one
+    // snapshot version; a repeat finds its row and costs nothing.
+    R"sql(
+CREATE TABLE budget_ledger (
+  consumer      TEXT NOT NULL,
+  country       TEXT NOT NULL,
+  ref_date      TEXT NOT NULL,
+  version       INTEGER NOT NULL,
+  table_key     TEXT NOT NULL,
+  epsilon_micro INTEGER NOT NULL CHECK (epsilon_micro >= 0),
+  released_at   TEXT NOT NULL,
+  PRIMARY KEY (consumer, country, ref_date, version, table_key)
+) WITHOUT ROWID;
+CREATE INDEX budget_by_snapshot ON budget_ledger(country, ref_date);
+)sql",
 };
 
 std::string NowUtc() {

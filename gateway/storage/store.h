@@ -106,6 +106,34 @@ struct MinistryKey {
   std::string added_at;
 };
 
+// One country's part of a release under dp: the tables it contains (each a
+// sorted list of broken-down dimensions, e.g. "coo,sex") and their price.
+struct BudgetCharge {
+  std::string country;
+  std::string ref_date;
+  int64_t version = 0;
+  std::vector<std::string> table_keys;
+  int64_t epsilon_micro = 0;     // cost of each table not yet released to this consumer
+  int64_t budget_micro = 0;      // the consumer's budget for (country, ref_date)
+  int64_t global_cap_micro = 0;  // all consumers together for (country, ref_date); 0: no cap
+};
+
+struct ChargeOutcome {
+  bool granted = false;
+  int64_t new_tables = 0;
+  int64_t cost_micro = 0;          // debited (granted) or that would have been (refused)
+  int64_t spent_before_micro = 0;  // this consumer, (country, ref_date), all versions
+  int64_t remaining_micro = 0;     // after the debit, or now when refused
+  bool global_cap_reached = false;
+  int64_t global_spent_micro = 0;  // all consumers, before this debit
+};
+
+struct BudgetUse {
+  std::string consumer, country, ref_date;
+  int64_t spent_micro = 0;
+  int64_t tables = 0;  // (version, table) pairs released
+};
+
 struct ConsumerInfo {
   std::string name;
   std::string role;  // "consumer" or "operator"
@@ -167,6 +195,19 @@ class Store {
   // old fails the `created` window check anyway.
   Result<bool> UseNonce(const std::string& keyid, const std::string& nonce, int64_t created,
                         int64_t forget_before);
+
+  // Debits every charge that fits its budgets, in one write transaction that
+  // commits before this returns, so a number can leave only after its cost is
+  // durable; concurrent callers are serialised and can never overspend. Each
+  // charge is decided on its own (a refused one debits nothing), unless
+  // `all_or_nothing`: then one refusal debits nothing at all.
+  Result<std::vector<ChargeOutcome>> ChargeBudget(const std::string& consumer,
+                                                  const std::vector<BudgetCharge>& charges,
+                                                  bool all_or_nothing = false);
+  // Budget used per consumer, country and reference date (`consumer` empty: all).
+  Result<std::vector<BudgetUse>> ListBudgetUse(const std::string& consumer);
+  // True if the ledger has any entry (the noise key must then never change).
+  Result<bool> HasBudgetEntries();
 
   // PRAGMA quick_check on a read connection; used at start-up.
   Status CheckIntegrity();

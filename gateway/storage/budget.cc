@@ -1,0 +1,122 @@
+// The differential-privacy budget ledger of Store; see store.h.
+#include <algorithm>
+#include <ctime>
+
+#include "gateway/storage/store.h"
+
+namespace gw {
+namespace {
+
+std::string NowUtcLedger() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+Result<std::vector<ChargeOutcome>> Store::ChargeBudget(const std::string& consumer,
+                                                       const std::vector<BudgetCharge>& charges,
+                                                       bool all_or_nothing) {
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  sql::Connection& c = *writer_;
+  // BEGIN IMMEDIATE takes SQLite's write lock before the first read, so the
+  // sums below cannot go stale before the inserts (other processes included).
+  GW_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(c));
+  GW_ASSIGN_OR_RETURN(auto known, c.Prepare(
+      "SELECT 1 FROM budget_ledger WHERE consumer = ? AND country = ? AND ref_date = ? AND "
+      "version = ? AND table_key = ?"));
+  GW_ASSIGN_OR_RETURN(auto spent, c.Prepare(
+      "SELECT COALESCE(SUM(epsilon_micro), 0) FROM budget_ledger WHERE consumer = ? AND "
+      "country = ? AND ref_date = ?"));
+  GW_ASSIGN_OR_RETURN(auto global, c.Prepare(
+      "SELECT COALESCE(SUM(epsilon_micro), 0) FROM budget_ledger WHERE country = ? AND ref_date = ?"));
+  GW_ASSIGN_OR_RETURN(auto insert, c.Prepare(
+      "INSERT INTO budget_ledger(consumer, country, ref_date, version, table_key, epsilon_micro, "
+      "released_at) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  const std::string now = NowUtcLedger();
+
+  std::vector<ChargeOutcome> outcomes;
+  std::vector<std::vector<std::string>> fresh_tables;
+  for (const BudgetCharge& ch : charges) {
+    std::vector<std::string> fresh;
+    for (const auto& key : ch.table_keys) {
+      GW_RETURN_IF_ERROR(known.Reset());
+      known.Bind(1, consumer).Bind(2, ch.country).Bind(3, ch.ref_date).Bind(4, ch.version).Bind(5, key);
+      GW_ASSIGN_OR_RETURN(bool seen, known.Step());
+      bool listed_twice = false;
+      for (const auto& f : fresh) listed_twice |= f == key;
+      if (!seen && !listed_twice) fresh.push_back(key);
+    }
+    ChargeOutcome out;
+    out.new_tables = static_cast<int64_t>(fresh.size());
+    out.cost_micro = out.new_tables * ch.epsilon_micro;
+    GW_RETURN_IF_ERROR(spent.Reset());
+    spent.Bind(1, consumer).Bind(2, ch.country).Bind(3, ch.ref_date);
+    GW_ASSIGN_OR_RETURN(bool has_spent, spent.Step());
+    out.spent_before_micro = has_spent ? spent.Int(0) : 0;
+    GW_RETURN_IF_ERROR(global.Reset());
+    global.Bind(1, ch.country).Bind(2, ch.ref_date);
+    GW_ASSIGN_OR_RETURN(bool has_global, global.Step());
+    out.global_spent_micro = has_global ? global.Int(0) : 0;
+
+    bool within_budget = out.spent_before_micro + out.cost_micro <= ch.budget_micro;
+    out.global_cap_reached =
+        ch.global_cap_micro > 0 && out.global_spent_micro + out.cost_micro > ch.global_cap_micro;
+    out.granted = within_budget && !out.global_cap_reached;
+    out.remaining_micro = out.granted
+                              ? ch.budget_micro - out.spent_before_micro - out.cost_micro
+                              : std::max<int64_t>(0, ch.budget_micro - out.spent_before_micro);
+    outcomes.push_back(out);
+    fresh_tables.push_back(std::move(fresh));
+  }
+  bool refused = std::any_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return !o.granted; });
+  if (all_or_nothing && refused) {
+    for (auto& o : outcomes) {
+      if (o.granted) o.remaining_micro += o.cost_micro;
+      o.granted = false;
+    }
+    return outcomes;  // the transaction rolls back: nothing debited
+  }
+  for (size_t i = 0; i < charges.size(); ++i) {
+    if (!outcomes[i].granted) continue;
+    const BudgetCharge& ch = charges[i];
+    for (const auto& key : fresh_tables[i]) {
+      GW_RETURN_IF_ERROR(insert.Reset());
+      insert.Bind(1, consumer).Bind(2, ch.country).Bind(3, ch.ref_date).Bind(4, ch.version);
+      insert.Bind(5, key).Bind(6, ch.epsilon_micro).Bind(7, now);
+      GW_RETURN_IF_ERROR(insert.Run());
+    }
+  }
+  GW_RETURN_IF_ERROR(tx->Commit());
+  return outcomes;
+}
+
+Result<std::vector<BudgetUse>> Store::ListBudgetUse(const std::string& consumer) {
+  return WithReader([&](sql::Connection& c) -> Result<std::vector<BudgetUse>> {
+    GW_ASSIGN_OR_RETURN(auto st, c.Prepare(
+        "SELECT consumer, country, ref_date, SUM(epsilon_micro), COUNT(*) FROM budget_ledger "
+        "WHERE ?1 = '' OR consumer = ?1 GROUP BY consumer, country, ref_date "
+        "ORDER BY consumer, country, ref_date"));
+    st.Bind(1, consumer);
+    std::vector<BudgetUse> out;
+    while (true) {
+      GW_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      out.push_back(BudgetUse{st.Text(0), st.Text(1), st.Text(2), st.Int(3), st.Int(4)});
+    }
+    return out;
+  });
+}
+
+Result<bool> Store::HasBudgetEntries() {
+  return WithReader([&](sql::Connection& c) -> Result<bool> {
+    GW_ASSIGN_OR_RETURN(auto st, c.Prepare("SELECT 1 FROM budget_ledger LIMIT 1"));
+    return st.Step();
+  });
+}
+
+}  // namespace gw
