@@ -90,7 +90,7 @@ show() {
   echo "== $who: GET /v1/aggregates?$query"
   curl -sS -H "Authorization: Bearer $token" "$url/v1/aggregates?$query" | python3 scripts/show-aggregates.py
 }
-show "UNHCR, Kazakhstan 2015-06-30 (sdc, threshold 5)" "$unhcr" "ref_date=2015-06-30&by=coa,pop_type,coo&pop_type=REF,ASY,STA"
+show "UNHCR, Kazakhstan 2015-06-30 (dp, epsilon 0.5, threshold 5)" "$unhcr" "ref_date=2015-06-30&by=coa,pop_type,coo&pop_type=REF,ASY,STA"
 show "UNHCR, Kyrgyzstan 2015-12-31" "$unhcr" "ref_date=2015-12-31&by=coa,pop_type&pop_type=REF,ASY,STA"
 show "UNHCR, Tajikistan 2016-12-31" "$unhcr" "ref_date=2016-12-31&by=coa,pop_type&pop_type=REF,ASY,STA"
 show "UNHCR, Turkmenistan and Uzbekistan 2019-12-31" "$unhcr" "ref_date=2019-12-31&by=coa,pop_type&pop_type=REF,ASY,STA"

@@ -232,7 +232,8 @@ int PolicyCheck(const Args& a, std::ostream& out, std::ostream& err) {
     out << "  " << g.country << " -> " << g.consumer << "  mechanism=" << MechanismName(g.mechanism)
         << " pop_types=" << pops << " dimensions=" << dims;
     if (g.mechanism == Mechanism::kDp) {
-      out << " epsilon=" << g.epsilon_micro / 1e6 << " budget=" << g.budget_micro / 1e6;
+      out << " epsilon=" << FormatMicro(g.epsilon_micro) << " budget=" << FormatMicro(g.budget_micro)
+          << " (" << g.budget_micro / g.epsilon_micro << " new tables per country and reference date)";
     }
     if (g.threshold) out << " threshold=" << g.threshold;
     if (g.rounding) out << " rounding=" << g.rounding;
@@ -243,10 +244,12 @@ int PolicyCheck(const Args& a, std::ostream& out, std::ostream& err) {
       err << "warning: " << g.Describe() << " releases EXACT counts (mechanism \"none\"); "
           << "use it only for a country's own data or an explicit operator decision\n";
     }
-    if (g.mechanism == Mechanism::kDp) {
+    // docs/privacy.md: above these the guarantee no longer means much for one person.
+    if (g.mechanism == Mechanism::kDp && (g.epsilon_micro > 2000000 || g.budget_micro > 10000000)) {
       ++warnings;
-      err << "warning: " << g.Describe()
-          << " uses \"dp\", which this gateway version does not provide yet: its data are withheld\n";
+      err << "warning: " << g.Describe() << " allows epsilon " << FormatMicro(g.epsilon_micro)
+          << " per table and " << FormatMicro(g.budget_micro)
+          << " in all: a weak guarantee (recommended: 0.5 and at most 5; see docs/privacy.md)\n";
     }
     if (g.mechanism == Mechanism::kSdc && g.threshold == 0) {
       ++warnings;

@@ -350,26 +350,22 @@ class Protector {
   bool SuppressNextTo(const std::vector<uint32_t>& recomputable) {
     const size_t before = suppressed_count_;
     for (uint32_t c : recomputable) {
-      std::vector<uint32_t> frontier;
-      std::unordered_set<uint32_t> seen_lines, seen_cells{c};
-      lattice_.ForEachLine(c, [&](uint32_t line) { frontier.push_back(line); });
-      seen_lines.insert(frontier.begin(), frontier.end());
-      while (!frontier.empty()) {
-        const uint32_t pick = Complement(frontier);
+      std::vector<uint32_t> lines;  // breadth-first: one ring of lines after another
+      std::unordered_set<uint32_t> seen;
+      auto reach = [&](uint32_t cell) {
+        lattice_.ForEachLine(cell, [&](uint32_t line) {
+          if (seen.insert(line).second) lines.push_back(line);
+        });
+      };
+      reach(c);
+      for (size_t ring = 0, end = lines.size(); ring < end; ring = end, end = lines.size()) {
+        const uint32_t pick = Complement(std::span(lines).subspan(ring, end - ring));
         if (pick != kNone) {
           Suppress(pick);
           break;
         }
-        std::vector<uint32_t> next;
-        auto expand = [&](uint32_t cell) {
-          if (!seen_cells.insert(cell).second) return;
-          lattice_.ForEachLine(cell, [&](uint32_t l) {
-            if (seen_lines.insert(l).second) next.push_back(l);
-          });
-        };
-        for (uint32_t line : frontier)
-          lattice_.ForEachMember(line, expand), expand(lattice_.Total(line));
-        frontier = std::move(next);
+        for (size_t i = ring; i < end; ++i)
+          lattice_.ForEachMember(lines[i], reach), reach(lattice_.Total(lines[i]));
       }
     }
     return suppressed_count_ > before;
@@ -452,21 +448,17 @@ Result<std::vector<Cell>> Protect(size_t dims, const std::vector<InteriorCell>& 
     lattice.counts[position[i]] = interior[i].count;
   }
 
-  // Step 1: a margin cell is the total of any of its lines; summing those of
-  // cells with more "_T" later sums every margin from its nearest parents.
-  std::vector<std::vector<uint32_t>> by_totals(dims + 1);
-  for (uint32_t c = 0; c < lattice.size(); ++c) {
-    by_totals[std::count(lattice.up.begin() + c * dims, lattice.up.begin() + (c + 1) * dims, kNone)]
-        .push_back(c);
-  }
-  for (size_t totals = 1; totals <= dims; ++totals) {
-    for (uint32_t c : by_totals[totals]) {
+  // Step 1: a margin cell is the sum of the members of any of its lines.
+  auto sum = [&](auto& self, uint32_t c) -> int64_t {
+    if (lattice.counts[c] == 0) {  // a margin not summed yet
       size_t d = 0;
       while (lattice.up[c * dims + d] != kNone) ++d;
       lattice.ForEachMember(static_cast<uint32_t>(c * dims + d),
-                            [&](uint32_t member) { lattice.counts[c] += lattice.counts[member]; });
+                            [&](uint32_t member) { lattice.counts[c] += self(self, member); });
     }
-  }
+    return lattice.counts[c];
+  };
+  for (uint32_t c = 0; c < lattice.size(); ++c) sum(sum, c);
 
   // Steps 2 to 4.
   Protector protector(lattice);

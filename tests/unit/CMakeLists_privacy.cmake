@@ -5,3 +5,4 @@ list(APPEND GW_TEST_SOURCES
   unit/privacy/noise_test.cc
   unit/storage/budget_test.cc
   unit/query/disclosure_query_test.cc)
+list(APPEND GW_TEST_SOURCES integration/budget_http_test.cc)

@@ -54,3 +54,44 @@ TEST_CASE("settings are validated with the key named", "[deployment]") {
 }
 
 }  // namespace gw
+
+namespace gw {
+
+TEST_CASE("the dp noise key is created once and never silently replaced", "[deployment][dp]") {
+  test::TempDir tmp;
+  const std::string dir = tmp.path() + "/gw";
+  REQUIRE(Deployment::Init(dir).ok());
+  const std::string key = dir + "/keys/dp-noise.key";
+  REQUIRE(std::filesystem::exists(key));
+  // An older deployment without the key gets one while nothing was released...
+  std::filesystem::remove(key);
+  {
+    auto d = Deployment::Open(dir);
+    REQUIRE(d.ok());
+    CHECK(std::filesystem::exists(key));
+    REQUIRE((*d)->disclosure_settings().ok());
+    auto charged = (*d)->store().ChargeBudget(
+        "unhcr", {BudgetCharge{"KAZ", "2015-06-30", 1, {"coo"}, 500000, 2000000, 0}});
+    REQUIRE(charged.ok());
+  }
+  // ...but once the ledger has releases, a lost key is an error that says how to recover.
+  std::filesystem::remove(key);
+  auto d = Deployment::Open(dir);
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.status().message().find("dp-noise.key is missing") != std::string::npos);
+  CHECK(d.status().message().find("restore") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(key));
+}
+
+TEST_CASE("[privacy] settings in gateway.toml", "[deployment]") {
+  auto c = ParseConfig("[privacy]\nsnapshot_epsilon_cap = 2.5\ndp_max_cells = 5000\n", "gateway.toml");
+  REQUIRE(c.ok());
+  CHECK(c->snapshot_epsilon_cap_micro == 2500000);
+  CHECK(c->dp_max_cells == 5000);
+  auto bad = ParseConfig("[privacy]\nsnapshot_epsilon_cap = -1\n", "gateway.toml");
+  CHECK(bad.status().message().find("privacy.snapshot_epsilon_cap") != std::string::npos);
+  auto unknown = ParseConfig("[privacy]\nepsilon = 1\n", "gateway.toml");
+  CHECK(unknown.status().message().find("privacy.epsilon") != std::string::npos);
+}
+
+}  // namespace gw
