@@ -188,6 +188,8 @@ void Api::Register(Router& router) {
   router.Add("GET", "/v1/aggregates", [this](const Request& r) { return Aggregates(r); });
   router.Add("GET", "/v1/snapshots", [this](const Request& r) { return Snapshots(r); });
   router.Add("GET", "/v1/budget", [this](const Request& r) { return Budget(r); });
+  router.Add("GET", "/v1/unhcr/population", [this](const Request& r) { return UnhcrPopulation(r); });
+  router.Add("GET", "/v1/unhcr/demographics", [this](const Request& r) { return UnhcrDemographics(r); });
   router.Add("GET", "/v1/audit", [this](const Request& r) { return Audit(r); });
   router.Add("GET", "/v1/keys", [this](const Request& r) { return Keys(r); });
   router.Add("POST", "/v1/admin/reload", [this](const Request& r) { return Reload(r); });
@@ -326,14 +328,19 @@ Response Api::Aggregates(const Request& request) {
   } else {
     r.body = result->ToJson();
   }
+  return Release(*who, CanonicalQuery(*query), {&*result}, std::move(r));
+}
+
+Response Api::Release(const Principal& who, const std::string& query_text,
+                      const std::vector<const AggregateResult*>& results, Response r) {
   // No number leaves unaudited: the release is recorded before the answer.
-  nlohmann::json detail = {{"query", CanonicalQuery(*query)},
-                           {"countries", result->included},
-                           {"response_digest", ContentDigestSha256(r.body)}};
-  for (const auto& b : result->budget) {
-    detail["epsilon"][b.country] = FormatMicro(b.cost_micro);
+  nlohmann::json detail = {{"query", query_text}, {"response_digest", ContentDigestSha256(r.body)}};
+  detail["countries"] = nlohmann::json::array();
+  for (const AggregateResult* result : results) {
+    for (const auto& c : result->included) detail["countries"].push_back(c);
+    for (const auto& b : result->budget) detail["epsilon"][b.country] = FormatMicro(b.cost_micro);
   }
-  if (Status s = deployment_.store().AppendAudit("aggregate.release", who->name, detail.dump()); !s.ok()) {
+  if (Status s = deployment_.store().AppendAudit("aggregate.release", who.name, detail.dump()); !s.ok()) {
     return ErrorFromStatus(Status::Unavailable("the release could not be audited, so it is withheld"));
   }
   return SignResponse(deployment_.keys(), std::move(r));

@@ -47,6 +47,12 @@ class Api {
   Response Aggregates(const Request& request);
   Response Snapshots(const Request& request);
   Response Budget(const Request& request);
+  Response UnhcrPopulation(const Request& request);
+  Response UnhcrDemographics(const Request& request);
+  // Audits the release of `results` (query text, countries, epsilon spent,
+  // digest of the body) and signs the response; withheld if the audit fails.
+  Response Release(const Principal& who, const std::string& query_text,
+                   const std::vector<const AggregateResult*>& results, Response r);
   Response Codelists(const Request& request);
   Response Codelist(const Request& request);
   // PUT /v1/snapshots/{country}/{ref_date}: checks the RFC 9421 signature from

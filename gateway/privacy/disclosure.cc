@@ -13,18 +13,31 @@
 namespace gw {
 namespace {
 
-// The tables a request covers: `by` alone, or with totals every subset of it.
-// Each is a bit mask over `by`. Summing pop_type is only a total when the grant
-// covers every population type of the registers (see the query engine).
+// The tables a request covers: `by` alone, with totals every subset of it, or
+// `by` and the listed margins. Each is a bit mask over `by`. Summing pop_type is
+// only a total when the grant covers every population type of the registers
+// (see the query engine).
 std::vector<uint32_t> Nodes(const ProtectionRequest& req) {
   const uint32_t full = (1u << req.by.size()) - 1;
-  if (!req.totals) return {full};
+  std::vector<uint32_t> wanted;
+  if (req.totals) {
+    for (uint32_t mask = full + 1; mask-- > 0;) wanted.push_back(mask);
+  } else {
+    wanted.push_back(full);
+    for (const auto& margin : req.margins) {
+      uint32_t mask = 0;
+      for (size_t i = 0; i < req.by.size(); ++i) {
+        if (std::find(margin.begin(), margin.end(), req.by[i]) != margin.end()) mask |= 1u << i;
+      }
+      if (std::find(wanted.begin(), wanted.end(), mask) == wanted.end()) wanted.push_back(mask);
+    }
+  }
   bool partial_pop_types = false;
   for (const auto& p : CodeLists::Get().pop_types()) {
     if (p.Extra("in_registers") == "yes" && !req.grant->AllowsPopType(p.code)) partial_pop_types = true;
   }
   std::vector<uint32_t> nodes;
-  for (uint32_t mask = full + 1; mask-- > 0;) {
+  for (uint32_t mask : wanted) {
     bool sums_pop_type = false;
     for (size_t i = 0; i < req.by.size(); ++i) {
       if (req.by[i] == Dim::kPopType && !(mask & (1u << i))) sums_pop_type = true;

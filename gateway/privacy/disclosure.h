@@ -63,6 +63,9 @@ struct ProtectionRequest {
   std::vector<Dim> by;       // broken-down dimensions (without coa), in output order
   DimFilters filters;        // the query's code lists per dimension (coa ignored)
   bool totals = false;       // add every margin
+  // Further margins besides `by` itself (each a subset of `by`), when not all
+  // of them are wanted; ignored with `totals`.
+  std::vector<std::vector<Dim>> margins;
   CountReader read;
 };
 

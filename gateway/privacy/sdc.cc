@@ -255,14 +255,9 @@ std::vector<size_t> DeterminedColumns(std::vector<std::vector<uint64_t>>& rows, 
   return determined;
 }
 
-size_t FindRoot(std::vector<size_t>& parent, size_t x) {
-  while (parent[x] != x) x = parent[x] = parent[parent[x]];
-  return x;
-}
-
-// The suppressed cells that the lines determine, ascending. Unknowns linked
-// through shared lines form independent groups; solving each group on its own
-// keeps the dense matrices small.
+// The suppressed cells that the lines determine, ascending. One dense row
+// per line with a suppressed entry: sum(suppressed members) - (total if
+// suppressed) = the published values, which do not matter here.
 std::vector<uint32_t> Recomputable(const Lattice& lattice, const std::vector<char>& suppressed) {
   std::vector<uint32_t> unknowns, lines;
   std::vector<size_t> unknown_of(lattice.size(), 0);
@@ -274,40 +269,16 @@ std::vector<uint32_t> Recomputable(const Lattice& lattice, const std::vector<cha
   }
   std::sort(lines.begin(), lines.end());
   lines.erase(std::unique(lines.begin(), lines.end()), lines.end());
-
-  // Line e: sum(suppressed members) - (total if suppressed) = published values.
-  std::vector<std::vector<std::pair<size_t, uint64_t>>> equations(lines.size());
-  std::vector<size_t> group(unknowns.size());
-  std::iota(group.begin(), group.end(), size_t{0});
-  for (size_t e = 0; e < lines.size(); ++e) {
-    lattice.ForEachMember(lines[e], [&](uint32_t member) {
-      if (suppressed[member]) equations[e].emplace_back(unknown_of[member], 1);
+  std::vector<std::vector<uint64_t>> rows(lines.size(), std::vector<uint64_t>(unknowns.size()));
+  for (size_t r = 0; r < lines.size(); ++r) {
+    lattice.ForEachMember(lines[r], [&](uint32_t member) {
+      if (suppressed[member]) rows[r][unknown_of[member]] = 1;
     });
-    const uint32_t total = lattice.Total(lines[e]);
-    if (suppressed[total]) equations[e].emplace_back(unknown_of[total], kPrime - 1);
-    for (const auto& term : equations[e]) {
-      group[FindRoot(group, term.first)] = FindRoot(group, equations[e].front().first);
-    }
+    const uint32_t total = lattice.Total(lines[r]);
+    if (suppressed[total]) rows[r][unknown_of[total]] = kPrime - 1;
   }
-  std::unordered_map<size_t, std::vector<size_t>> unknowns_of_group, equations_of_group;
-  for (size_t u = 0; u < unknowns.size(); ++u) unknowns_of_group[FindRoot(group, u)].push_back(u);
-  for (size_t e = 0; e < equations.size(); ++e) {
-    equations_of_group[FindRoot(group, equations[e].front().first)].push_back(e);
-  }
-
   std::vector<uint32_t> result;
-  std::vector<size_t> column_of(unknowns.size());
-  for (const auto& [root, group_unknowns] : unknowns_of_group) {
-    for (size_t col = 0; col < group_unknowns.size(); ++col) column_of[group_unknowns[col]] = col;
-    std::vector<std::vector<uint64_t>> rows;
-    for (size_t e : equations_of_group[root]) {
-      rows.emplace_back(group_unknowns.size(), 0);
-      for (const auto& [u, coefficient] : equations[e]) rows.back()[column_of[u]] = coefficient;
-    }
-    for (size_t col : DeterminedColumns(rows, group_unknowns.size())) {
-      result.push_back(unknowns[group_unknowns[col]]);
-    }
-  }
+  for (size_t col : DeterminedColumns(rows, unknowns.size())) result.push_back(unknowns[col]);
   std::sort(result.begin(), result.end());
   return result;
 }
@@ -364,8 +335,10 @@ class Protector {
           Suppress(pick);
           break;
         }
-        for (size_t i = ring; i < end; ++i)
-          lattice_.ForEachMember(lines[i], reach), reach(lattice_.Total(lines[i]));
+        for (size_t i = ring; i < end; ++i) {
+          lattice_.ForEachMember(lines[i], reach);
+          reach(lattice_.Total(lines[i]));
+        }
       }
     }
     return suppressed_count_ > before;

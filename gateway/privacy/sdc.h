@@ -3,8 +3,8 @@
 // A count table over k dimensions is protected once, together with every one
 // of its 2^k - 1 margins (some dimensions replaced by the total code "_T").
 // Any table a consumer may ask for (a subset of the dimensions, with or
-// without totals) is then a projection of this one pattern, so two queries
-// can never be combined to undo each other's suppressions.
+// without totals) is then a projection of this one pattern, so answers to
+// different queries together reveal no more than the whole protected lattice.
 //
 // Terms. A cell's *node* is the set of its dimensions that are not "_T". A
 // *line* is a node N, one dimension d in N and fixed values for the other
@@ -21,9 +21,13 @@
 //   3. while at most Options::exact_check_limit cells are suppressed, one
 //      more entry next to every suppressed cell that RecomputableCells still
 //      reports, followed by step 2 again, until none is recomputable.
+// The pattern depends only on the table, not on the order of its cells.
 // Above the limit the result satisfies step 2 only: every line then hides 0
-// or at least 2 entries, but a suppressed cell may still be derivable from
-// several lines together.
+// or at least 2 entries, but suppressed cells may still be derivable from
+// several lines together. In two dimensions that is the exception. From three
+// on it is the rule, often for every suppressed cell: each lies in `dims`
+// lines and a line needs only two hidden entries, so there are more equations
+// than unknowns.
 //
 // RecomputableCells solves the additivity equations exactly: the unknowns are
 // the suppressed cells, and a cell is recomputable when its unit vector lies
@@ -65,7 +69,9 @@ struct Cell {
 struct Options {
   int64_t threshold = 0;  // cells with 0 < count < threshold are suppressed
   // The exact recomputability check (step 3) runs while at most this many
-  // cells are suppressed; its cost grows with the square of that number.
+  // cells are suppressed: each round solves a dense system of (lines with a
+  // suppressed entry) x (suppressed cells): memory grows quadratically with
+  // this limit and time at worst cubically.
   size_t exact_check_limit = 400;
 };
 

@@ -30,6 +30,12 @@ struct AggregateQuery {
   std::vector<Dim> by;  // broken-down dimensions: `by` in the order given, then filtered ones
   std::array<std::vector<std::string>, kDimCount> filters;  // empty: no filter
   bool totals = false;
+  // coa= was given by the consumer (each named country must answer in full);
+  // false when a caller restricts countries on the consumer's behalf.
+  bool coa_named = true;
+  // Margins wanted besides `by` (subsets of it, without coa), released in the
+  // same answer and paid for in one debit; set by callers, not by parameters.
+  std::vector<std::vector<Dim>> margins;
   std::string format = "json";
 
   bool BreaksDown(Dim d) const;

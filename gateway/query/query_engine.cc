@@ -52,15 +52,15 @@ Result<AggregateResult> QueryEngine::Aggregate(const AggregateQuery& q, const Pr
 
   GW_ASSIGN_OR_RETURN(auto snapshots, store_.CurrentSnapshots(result.ref_date));
   const auto& coa_filter = q.filters[DimIndex(Dim::kCoa)];
-  const bool explicit_countries = !coa_filter.empty();
-  if (explicit_countries) {
+  const bool explicit_countries = !coa_filter.empty() && q.coa_named;
+  if (!coa_filter.empty()) {
     std::erase_if(snapshots, [&](const SnapshotInfo& s) {
       return std::find(coa_filter.begin(), coa_filter.end(), s.country) == coa_filter.end();
     });
   }
   if (snapshots.empty()) {
     return Status::NotFound("no snapshot for reference date " + result.ref_date +
-                            (explicit_countries ? std::string(" in the requested countries") : ""));
+                            (coa_filter.empty() ? std::string() : " in the requested countries"));
   }
 
   // Dimensions each country's part is broken down by: everything but coa.
@@ -95,6 +95,7 @@ Result<AggregateResult> QueryEngine::Aggregate(const AggregateQuery& q, const Pr
     req.filters[DimIndex(Dim::kCoa)].clear();
     req.filters[DimIndex(Dim::kPopType)] = pop_types;
     req.totals = q.totals;
+    req.margins = q.margins;
     const int64_t snapshot_id = snap.id;
     req.read = [this, snapshot_id](const std::vector<Dim>& dims, const DimFilters& filters) {
       return store_.ReadCounts(snapshot_id, dims, filters);
