@@ -4,6 +4,7 @@
 #include <csignal>
 #include <fstream>
 #include <cstdio>
+#include <ctime>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -25,6 +26,20 @@
 
 namespace gw::cli {
 namespace {
+
+// UTC with milliseconds, for log lines.
+std::string NowIso() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
+  return out;
+}
 
 constexpr int kExitOk = 0;
 constexpr int kExitError = 1;
@@ -297,12 +312,19 @@ int Serve(const Args& a, std::ostream& out, std::ostream& err) {
   options.idle_timeout = cfg.idle_timeout;
   options.write_timeout = cfg.write_timeout;
   options.max_query_params = cfg.max_query_params;
-  options.on_complete = [](const http::Request& req, const http::Response& res,
-                           std::chrono::microseconds took) {
-    // One structured line per request: never a token, a body or a query string.
-    nlohmann::json line = {{"event", "request"},    {"method", req.method},
-                           {"path", req.path},      {"status", res.status},
-                           {"duration_us", took.count()}};
+  options.on_complete = [&api](const http::Request& req, const http::Response& res,
+                               std::chrono::microseconds took) {
+    api.metrics().ObserveRequest(req.method, req.route, res.status, took);
+    // One structured line per request: never a token, a body, a query string
+    // or a path parameter's value beyond the route's own pattern.
+    nlohmann::json line = {{"ts", NowIso()},
+                           {"event", "request"},
+                           {"method", req.method},
+                           {"route", req.route.empty() ? "unmatched" : req.route},
+                           {"status", res.status},
+                           {"duration_ms", static_cast<double>(took.count()) / 1000.0},
+                           {"role", res.role.empty() ? "anonymous" : res.role},
+                           {"bytes", res.body.size()}};
     std::fprintf(stderr, "%s\n",
                  line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   };

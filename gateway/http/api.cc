@@ -1,5 +1,7 @@
 #include "gateway/http/api.h"
 
+#include <atomic>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -114,14 +116,19 @@ Response ReceiptResponse(const Result<Receipt>& r) {
 // ingest's answer until the server has delivered the whole body.
 class UploadConsumer : public BodyConsumer {
  public:
-  UploadConsumer(Store& store, KeyRing& keys, IngestRequest req, ExpectedDigest digest) {
+  UploadConsumer(Store& store, KeyRing& keys, Metrics& metrics, IngestRequest req, ExpectedDigest digest) {
+    const std::string country = req.country;
     ingest_ = std::make_unique<UploadIngest>(
         store, keys, std::move(req), std::move(digest),
-        [this, &keys](Result<Receipt> r) { Deliver(SignResponse(keys, ReceiptResponse(r))); });
+        [this, &keys, &metrics, country](Result<Receipt> r) {
+          if (r.ok()) metrics.AddIngest(country, r->status, r->rows, bytes_.load());
+          Deliver(SignResponse(keys, ReceiptResponse(r)));
+        });
   }
   ~UploadConsumer() override { ingest_.reset(); }
 
   void Consume(std::string_view chunk, std::function<void()> ready) override {
+    bytes_ += static_cast<int64_t>(chunk.size());
     ingest_->Push(chunk, std::move(ready));
   }
 
@@ -136,6 +143,7 @@ class UploadConsumer : public BodyConsumer {
 
  private:
   void Deliver(Response r) {
+    r.role = "ministry";
     {
       std::lock_guard<std::mutex> lock(mu_);
       response_ = std::move(r);
@@ -159,6 +167,7 @@ class UploadConsumer : public BodyConsumer {
   std::function<void(Response)> done_;  // guarded by mu_
   std::optional<Response> response_;    // guarded by mu_
   std::unique_ptr<UploadIngest> ingest_;
+  std::atomic<int64_t> bytes_{0};
 };
 
 }  // namespace
@@ -183,18 +192,44 @@ Api::Api(Deployment& deployment)
       engine_(deployment.store(), deployment.policies(), *disclosure_,
               QueryOptions{deployment.config().snapshot_epsilon_cap_micro}) {}
 
+namespace {
+
+// The role of the caller a handler authenticated, for the request log. Handlers
+// run synchronously on the thread that dispatches them, so a thread-local
+// carries it from Authenticate() to the wrapper below.
+std::string& ServedRoleSlot() {
+  thread_local std::string role;
+  return role;
+}
+
+}  // namespace
+
+std::string& Api::ServedRole() { return ServedRoleSlot(); }
+
+void Api::Add(Router& router, const std::string& method, const std::string& pattern, Handler handler) {
+  router.Add(method, pattern, [handler = std::move(handler)](const Request& r) {
+    ServedRoleSlot().clear();
+    Response response = handler(r);
+    response.role = ServedRoleSlot();
+    return response;
+  });
+}
+
 void Api::Register(Router& router) {
-  router.Add("GET", "/healthz", [this](const Request& r) { return Healthz(r); });
-  router.Add("GET", "/v1/aggregates", [this](const Request& r) { return Aggregates(r); });
-  router.Add("GET", "/v1/snapshots", [this](const Request& r) { return Snapshots(r); });
-  router.Add("GET", "/v1/budget", [this](const Request& r) { return Budget(r); });
-  router.Add("GET", "/v1/unhcr/population", [this](const Request& r) { return UnhcrPopulation(r); });
-  router.Add("GET", "/v1/unhcr/demographics", [this](const Request& r) { return UnhcrDemographics(r); });
-  router.Add("GET", "/v1/audit", [this](const Request& r) { return Audit(r); });
-  router.Add("GET", "/v1/keys", [this](const Request& r) { return Keys(r); });
-  router.Add("POST", "/v1/admin/reload", [this](const Request& r) { return Reload(r); });
-  router.Add("GET", "/v1/codelists", [this](const Request& r) { return Codelists(r); });
-  router.Add("GET", "/v1/codelists/{name}", [this](const Request& r) { return Codelist(r); });
+  Add(router, "GET", "/healthz", [this](const Request& r) { return Healthz(r); });
+  Add(router, "GET", "/readyz", [this](const Request& r) { return Readyz(r); });
+  Add(router, "GET", "/metrics", [this](const Request& r) { return MetricsText(r); });
+  Add(router, "GET", "/v1/openapi.json", [this](const Request& r) { return OpenApi(r); });
+  Add(router, "GET", "/v1/aggregates", [this](const Request& r) { return Aggregates(r); });
+  Add(router, "GET", "/v1/snapshots", [this](const Request& r) { return Snapshots(r); });
+  Add(router, "GET", "/v1/budget", [this](const Request& r) { return Budget(r); });
+  Add(router, "GET", "/v1/unhcr/population", [this](const Request& r) { return UnhcrPopulation(r); });
+  Add(router, "GET", "/v1/unhcr/demographics", [this](const Request& r) { return UnhcrDemographics(r); });
+  Add(router, "GET", "/v1/audit", [this](const Request& r) { return Audit(r); });
+  Add(router, "GET", "/v1/keys", [this](const Request& r) { return Keys(r); });
+  Add(router, "POST", "/v1/admin/reload", [this](const Request& r) { return Reload(r); });
+  Add(router, "GET", "/v1/codelists", [this](const Request& r) { return Codelists(r); });
+  Add(router, "GET", "/v1/codelists/{name}", [this](const Request& r) { return Codelist(r); });
   router.AddStreaming(
       "PUT", "/v1/snapshots/{country}/{ref_date}", [this](const Request& r) { return UploadHead(r); },
       deployment_.config().max_upload_bytes);
@@ -210,6 +245,7 @@ Result<Principal> Api::Authenticate(const Request& request) {
   std::string hash = HashToken(key, auth.substr(prefix.size()));
   GW_ASSIGN_OR_RETURN(auto consumer, deployment_.store().FindConsumerByTokenHash(hash));
   if (!consumer) return Status::Unauthenticated("the bearer token is not valid");
+  ServedRole() = consumer->role;
   return Principal{consumer->name, consumer->role};
 }
 
@@ -299,7 +335,7 @@ HeadDecision Api::UploadHead(const Request& head) {
   }
   req.actor = "ministry:" + country + "/" + parsed->keyid;
   return std::shared_ptr<BodyConsumer>(std::make_shared<UploadConsumer>(
-      deployment_.store(), deployment_.keys(), std::move(req), std::move(digest).value()));
+      deployment_.store(), deployment_.keys(), metrics_, std::move(req), std::move(digest).value()));
 }
 
 Response Api::Healthz(const Request&) {

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "gateway/deployment.h"
+#include "gateway/http/metrics.h"
 #include "gateway/http/router.h"
 #include "gateway/http/streaming.h"
 #include "gateway/privacy/disclosure.h"
@@ -36,14 +37,22 @@ class Api {
  public:
   explicit Api(Deployment& deployment);
   void Register(Router& router);
+  // Request counts and latencies are observed by the server's on_complete hook.
+  Metrics& metrics() { return metrics_; }
 
  private:
+  // Registers a handler whose response carries the authenticated role.
+  static void Add(Router& router, const std::string& method, const std::string& pattern, Handler handler);
+  static std::string& ServedRole();
   Result<Principal> Authenticate(const Request& request);
   Result<Principal> AuthenticateOperator(const Request& request);
   Response Audit(const Request& request);
   Response Keys(const Request& request);
   Response Reload(const Request& request);
   Response Healthz(const Request& request);
+  Response Readyz(const Request& request);
+  Response MetricsText(const Request& request);
+  Response OpenApi(const Request& request);
   Response Aggregates(const Request& request);
   Response Snapshots(const Request& request);
   Response Budget(const Request& request);
@@ -60,6 +69,7 @@ class Api {
   HeadDecision UploadHead(const Request& head);
 
   Deployment& deployment_;
+  Metrics metrics_;
   std::unique_ptr<DisclosureControl> disclosure_;
   QueryEngine engine_;
 };

@@ -38,6 +38,7 @@ struct Request {
   std::map<std::string, std::string> headers;  // lower-case names; repeats joined with ", "
   std::string body;
   std::map<std::string, std::string> path_params;  // from "{name}" segments
+  std::string route;  // the matched pattern, e.g. "/v1/codelists/{name}"; empty if none
   std::string remote_address;                      // peer IP, no port
 
   // The header's value, or "" if absent. `lower_name` must be lower-case.
@@ -56,6 +57,9 @@ struct Response {
   // Connection) are the server's and are ignored here; Cache-Control and
   // X-Content-Type-Options are always overwritten with the policy values.
   std::vector<std::pair<std::string, std::string>> headers;
+  // Who was served ("consumer", "operator", "ministry" or empty), for the
+  // request log and metrics only; never sent.
+  std::string role;
 };
 
 // {"error":{"code":<code>,"message":<message>}}, serialised with nlohmann::json

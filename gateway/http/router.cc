@@ -218,6 +218,7 @@ Router::StreamingRoute Router::FindStreaming(Request& request) const {
   if (route == nullptr || !route->streaming) return {};
   const std::vector<std::string_view> parts = SplitPath(request.path);
   request.path_params.clear();
+  request.route = route->pattern;
   for (size_t i = 0; i < parts.size(); ++i) {
     if (route->segments[i].is_param) {
       request.path_params[route->segments[i].text] = std::string(parts[i]);
@@ -270,6 +271,7 @@ Response Router::Dispatch(Request& request) const {
 
   const std::vector<std::string_view> parts = SplitPath(request.path);
   request.path_params.clear();
+  request.route = best->pattern;
   for (size_t i = 0; i < parts.size(); ++i) {
     if (best->segments[i].is_param) {
       request.path_params[best->segments[i].text] = std::string(parts[i]);

@@ -226,17 +226,22 @@ class LatticeCache {
   std::map<std::string, std::pair<std::shared_ptr<const Lattice>, std::list<std::string>::iterator>> map_;
 };
 
-// The grant's lattice dimensions: everything it allows except coa.
-std::vector<Dim> LatticeDims(const Grant& g) {
+// The protected table's dimensions: the query's own (never coa), in lattice
+// order, so that every spelling of the same table shares one pattern.
+std::vector<Dim> LatticeDims(const ProtectionRequest& req) {
   std::vector<Dim> dims;
   for (Dim d : kAllDims)
-    if (d != Dim::kCoa && g.AllowsDim(d)) dims.push_back(d);
+    if (d != Dim::kCoa && std::find(req.by.begin(), req.by.end(), d) != req.by.end()) dims.push_back(d);
   return dims;
 }
 
+// Suppressed cells up to which the exact recomputability check runs; above
+// it the pattern is not proven safe and the table is refused (fail closed).
+constexpr size_t kSdcExactCheckLimit = 2000;
+
 Result<std::shared_ptr<const Lattice>> SdcLattice(const ProtectionRequest& req, LatticeCache& cache) {
   const Grant& g = *req.grant;
-  const auto dims = LatticeDims(g);
+  const auto dims = LatticeDims(req);
   std::string key = std::to_string(req.snapshot->id) + "|" + TableKey(dims) + "|" +
                     std::to_string(g.threshold) + "|";
   for (const auto& p : g.pop_types) key += p + ",";
@@ -247,7 +252,17 @@ Result<std::shared_ptr<const Lattice>> SdcLattice(const ProtectionRequest& req, 
   std::vector<sdc::InteriorCell> interior;
   interior.reserve(rows.size());
   for (auto& r : rows) interior.push_back({std::move(r.values), r.count});
-  GW_ASSIGN_OR_RETURN(auto cells, sdc::Protect(dims.size(), interior, sdc::Options{g.threshold}));
+  GW_ASSIGN_OR_RETURN(auto cells, sdc::Protect(dims.size(), interior,
+                                               sdc::Options{g.threshold, kSdcExactCheckLimit}));
+  size_t suppressed = 0;
+  for (const auto& c : cells) suppressed += c.suppressed ? 1 : 0;
+  // One dimension is a single line, where hiding two entries is enough; from
+  // two on only the exact check proves that nothing can be recomputed.
+  if (dims.size() >= 2 && suppressed > kSdcExactCheckLimit) {
+    return Status::Unavailable("the table by " + TableKey(dims) + " has " + std::to_string(suppressed) +
+                               " suppressed cells, too many to prove that none can be recomputed; "
+                               "ask for fewer dimensions");
+  }
   auto lattice = std::make_shared<const Lattice>(std::move(cells));
   cache.Put(key, lattice);
   return lattice;
@@ -256,12 +271,12 @@ Result<std::shared_ptr<const Lattice>> SdcLattice(const ProtectionRequest& req, 
 Result<ProtectedTable> ProtectSdc(const ProtectionRequest& req, LatticeCache& cache) {
   const Grant& g = *req.grant;
   GW_ASSIGN_OR_RETURN(auto lattice, SdcLattice(req, cache));
-  const auto dims = LatticeDims(g);
-  // Where each lattice dimension sits in req.by (or -1 if not asked for).
-  std::vector<int> pos(dims.size(), -1);
+  const auto dims = LatticeDims(req);
+  // Where each lattice dimension sits in req.by.
+  std::vector<size_t> pos(dims.size(), 0);
   for (size_t i = 0; i < dims.size(); ++i) {
     for (size_t j = 0; j < req.by.size(); ++j)
-      if (req.by[j] == dims[i]) pos[i] = static_cast<int>(j);
+      if (req.by[j] == dims[i]) pos[i] = j;
   }
   std::vector<uint32_t> nodes = Nodes(req);
   ProtectedTable out;
@@ -269,20 +284,14 @@ Result<ProtectedTable> ProtectSdc(const ProtectionRequest& req, LatticeCache& ca
     uint32_t mask = 0;
     bool wanted = true;
     for (size_t i = 0; i < dims.size() && wanted; ++i) {
-      bool summed = c.values[i] == sdc::kTotalCode;
-      if (pos[i] < 0) {
-        wanted = summed;  // a dimension not asked for must be summed
-        continue;
-      }
-      if (summed) continue;
+      if (c.values[i] == sdc::kTotalCode) continue;
       mask |= 1u << pos[i];
       const auto& filter = req.filters[DimIndex(dims[i])];
       wanted = filter.empty() || std::find(filter.begin(), filter.end(), c.values[i]) != filter.end();
     }
     if (!wanted || std::find(nodes.begin(), nodes.end(), mask) == nodes.end()) continue;
     std::vector<std::string> values(req.by.size());
-    for (size_t i = 0; i < dims.size(); ++i)
-      if (pos[i] >= 0) values[pos[i]] = c.values[i];
+    for (size_t i = 0; i < dims.size(); ++i) values[pos[i]] = c.values[i];
     if (c.suppressed) {
       out.cells.push_back({std::move(values), std::nullopt, 'Q'});
     } else {

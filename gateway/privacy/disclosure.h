@@ -8,13 +8,14 @@
 //
 // Mechanisms (docs/privacy.md explains the choices):
 //   none  exact values, status "A".
-//   sdc   the grant's whole table lattice (interior and every margin over the
-//         granted dimensions) is protected once per snapshot: cells below
-//         `threshold` are suppressed and complementary cells are suppressed
-//         so that no suppressed cell can be recomputed from published cells
-//         and totals (sdc.h); a query is a projection of that one pattern, so
-//         two queries cannot be combined to undo it. Published values are
-//         rounded to `rounding` ("E") or exact ("A"); suppressed are null "Q".
+//   sdc   the query's table with all its margins is protected once per
+//         snapshot: cells below `threshold` are suppressed and complementary
+//         cells too, until the exact check (sdc.h) proves that no suppressed
+//         cell can be recomputed from the published cells and totals; with or
+//         without totals=true and whatever the filters, an answer is a
+//         projection of that one pattern. A table whose pattern is too large
+//         to prove safe is refused. Published values are rounded to
+//         `rounding` ("E") or exact ("A"); suppressed are null "Q".
 //   dp    every cell of the table's domain (the code lists, zero cells
 //         included, since omitting zeros would reveal them) gets deterministic
 //         discrete Laplace noise of scale 1/epsilon (noise.h). A cell is listed

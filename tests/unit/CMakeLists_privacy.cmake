@@ -1,6 +1,6 @@
 # Disclosure control: the dp sampler, noise derivation, sdc suppression, the budget ledger.
 list(APPEND GW_TEST_SOURCES
-  #SDC unit/privacy/sdc_test.cc
+  unit/privacy/sdc_test.cc
   unit/privacy/dp_sampler_test.cc
   unit/privacy/noise_test.cc
   unit/storage/budget_test.cc
