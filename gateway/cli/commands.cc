@@ -231,6 +231,35 @@ int AuditVerify(const Args& a, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
+int Snapshots(const Args& a, std::ostream& out, std::ostream& err) {
+  auto dir = a.Require("dir");
+  if (!dir.ok()) return Fail(err, dir.status());
+  auto deployment = Deployment::Open(*dir);
+  if (!deployment.ok()) return Fail(err, deployment.status());
+  auto list = (*deployment)->store().ListSnapshots(a.Get("country").value_or(""));
+  if (!list.ok()) return Fail(err, list.status());
+  if (a.Has("json")) {
+    nlohmann::ordered_json items = nlohmann::ordered_json::array();
+    for (const auto& s : *list) {
+      items.push_back({{"country", s.country}, {"ref_date", s.ref_date}, {"version", s.version},
+                       {"current", s.current}, {"profile", s.profile}, {"digest", s.digest},
+                       {"created_at", s.created_at},
+                       {"receipt", nlohmann::ordered_json::parse(s.receipt_json, nullptr, false)}});
+    }
+    out << nlohmann::ordered_json{{"snapshots", items}}.dump(2) << "\n";
+    return kExitOk;
+  }
+  out << "country  ref_date    version  current  created_at            profile    rows/accepted/in_stock/rejected  digest\n";
+  for (const auto& s : *list) {
+    out << std::left << std::setw(9) << s.country << std::setw(12) << s.ref_date << std::setw(9) << s.version
+        << std::setw(9) << (s.current ? "yes" : "") << std::setw(22) << s.created_at << std::setw(11)
+        << s.profile << "rows=" << s.rows << " accepted=" << s.accepted << " in_stock=" << s.in_stock
+        << " rejected=" << s.rejected << "  " << s.digest.substr(0, 19) << "\n";
+  }
+  if (list->empty()) out << "(no snapshots)\n";
+  return kExitOk;
+}
+
 int PolicyCheck(const Args& a, std::ostream& out, std::ostream& err) {
   auto dir = a.Require("dir");
   if (!dir.ok()) return Fail(err, dir.status());
@@ -405,6 +434,12 @@ std::vector<Command> Commands() {
        "gateway consumer revoke NAME --dir DIR",
        {{"dir"}, {}},
        ConsumerRevoke},
+      {"snapshots",
+       "list snapshot versions with their receipts",
+       "gateway snapshots --dir DIR [--country CC] [--json]\n\nOne line per version (newest reference "
+       "date first), the current one marked; --json prints every receipt in full.",
+       {{"dir", "country"}, {"json"}},
+       Snapshots},
       {"audit verify",
        "recompute the audit hash chain; exit 1 naming the first broken entry",
        "gateway audit verify --dir DIR",

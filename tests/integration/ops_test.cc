@@ -1,0 +1,103 @@
+// Operations routes against the real server: /readyz, /metrics as Prometheus
+// text after real traffic, the JSON request log, and `gateway snapshots`.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <regex>
+
+#include "support/http_client.h"
+#include "support/test_deployment.h"
+
+namespace gw {
+namespace {
+
+std::string Token(const test::ProcessResult& r) { return r.out.substr(0, r.out.find('\n')); }
+
+testing::ClientResponse Get(uint16_t port, const std::string& target, const std::string& token = "") {
+  testing::HttpClient client(port, std::chrono::milliseconds(10000));
+  REQUIRE(client.Connect().ok());
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+  auto r = client.Send("GET", target, {}, headers);
+  REQUIRE(r.ok());
+  return *r;
+}
+
+}  // namespace
+
+TEST_CASE("readyz, metrics and snapshots for operators", "[integration][ops]") {
+  test::TempDir tmp;
+  const std::string dir = tmp.path() + "/gw";
+  REQUIRE(test::RunGateway({"init", dir}).exit_code == 0);
+  std::string op = Token(test::RunGateway({"consumer", "add", "secretariat", "--dir", dir, "--role", "operator"}));
+  std::string unhcr = Token(test::RunGateway({"consumer", "add", "unhcr", "--dir", dir}));
+  test::WriteFile(dir + "/policies/p.toml", R"([[grant]]
+country = "KAZ"
+consumer = "unhcr"
+pop_types = ["REF", "ASY", "STA", "MIG"]
+dimensions = ["coa", "coo", "pop_type", "sex", "age", "region"]
+mechanism = "dp"
+epsilon = 0.5
+budget = 2.0
+threshold = 5
+)");
+  REQUIRE(test::RunGateway({"ingest", "--dir", dir, "--country", "KAZ", "--ref-date", "2015-06-30", "--profile",
+                            "kaz-1", "--partial", test::FixturePath("kaz-1.csv")}).exit_code == 0);
+
+  // gateway snapshots: every version with its receipt figures.
+  auto listed = test::RunGateway({"snapshots", "--dir", dir});
+  CHECK(listed.exit_code == 0);
+  CHECK(listed.out.find("KAZ") != std::string::npos);
+  CHECK(listed.out.find("2015-06-30") != std::string::npos);
+  CHECK(listed.out.find("in_stock=87") != std::string::npos);
+  auto as_json = test::RunGateway({"snapshots", "--dir", dir, "--json"});
+  auto j = nlohmann::json::parse(as_json.out);
+  REQUIRE(j["snapshots"].size() == 1);
+  CHECK(j["snapshots"][0]["receipt"]["in_stock"] == 87);
+
+  test::ServerProcess server(dir);
+  auto ready = Get(server.port(), "/readyz");
+  CHECK(ready.status == 200);
+  CHECK(nlohmann::json::parse(ready.body)["status"] == "ready");
+
+  CHECK(Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", unhcr).status == 200);
+  CHECK(Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=nonsense", unhcr).status == 400);
+  CHECK(Get(server.port(), "/metrics").status == 401);
+  CHECK(Get(server.port(), "/metrics", unhcr).status == 403);
+  auto metrics = Get(server.port(), "/metrics", op);
+  REQUIRE(metrics.status == 200);
+  CHECK(metrics.Header("content-type").find("text/plain; version=0.0.4") == 0);
+  const std::string& m = metrics.body;
+  CHECK(m.find("gateway_http_requests_total{method=\"GET\",route=\"/v1/aggregates\",status=\"200\"} 1\n") != std::string::npos);
+  CHECK(m.find("gateway_http_requests_total{method=\"GET\",route=\"/v1/aggregates\",status=\"400\"} 1\n") != std::string::npos);
+  CHECK(m.find("gateway_http_request_duration_seconds_bucket{route=\"/v1/aggregates\",le=\"+Inf\"} 2\n") != std::string::npos);
+  CHECK(m.find("gateway_snapshot_versions{country=\"KAZ\"} 1\n") != std::string::npos);
+  CHECK(m.find("gateway_budget_spent_epsilon{consumer=\"unhcr\",country=\"KAZ\"} 0.5\n") != std::string::npos);
+  // Every sample line is "name{labels} value" or "name value" after its # TYPE.
+  std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [-+0-9.eEInfNa]+$)");
+  std::istringstream lines(m);
+  std::string line;
+  int samples = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    INFO(line);
+    CHECK(std::regex_match(line, sample));
+    ++samples;
+  }
+  CHECK(samples > 20);
+
+  // The request log: one JSON line per request with route, status, duration and role, never a token.
+  server.Stop();
+  std::ifstream log(dir + "/server.stderr.log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  if (text.empty()) {
+    FAIL("server log not found at " << dir << "/server.stderr.log");
+  } else {
+    CHECK(text.find(unhcr) == std::string::npos);
+    CHECK(text.find(op) == std::string::npos);
+    CHECK(text.find("\"route\":\"/v1/aggregates\"") != std::string::npos);
+    CHECK(text.find("\"role\":\"consumer\"") != std::string::npos);
+  }
+}
+
+}  // namespace gw
