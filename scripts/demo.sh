@@ -85,20 +85,35 @@ push TKM 2019-12-31 tkm-1 tests/fixtures/tkm-1.csv --partial
 push UZB 2019-12-31 uzb-1 tests/fixtures/uzb-1.json --partial
 
 show() {
-  local who=$1 token=$2 query=$3
+  local who=$1 token=$2 path=$3
   echo
-  echo "== $who: GET /v1/aggregates?$query"
-  curl -sS -H "Authorization: Bearer $token" "$url/v1/aggregates?$query" | python3 scripts/show-aggregates.py
+  echo "== $who"
+  echo "   GET $path"
+  curl -sS -H "Authorization: Bearer $token" "$url$path" | python3 scripts/show-aggregates.py
 }
-show "UNHCR, Kazakhstan 2015-06-30 (dp, epsilon 0.5, threshold 5)" "$unhcr" "ref_date=2015-06-30&by=coa,pop_type,coo&pop_type=REF,ASY,STA"
-show "UNHCR, Kyrgyzstan 2015-12-31" "$unhcr" "ref_date=2015-12-31&by=coa,pop_type&pop_type=REF,ASY,STA"
-show "UNHCR, Tajikistan 2016-12-31" "$unhcr" "ref_date=2016-12-31&by=coa,pop_type&pop_type=REF,ASY,STA"
-show "UNHCR, Turkmenistan and Uzbekistan 2019-12-31" "$unhcr" "ref_date=2019-12-31&by=coa,pop_type&pop_type=REF,ASY,STA"
-show "IOM, labour migrants by sex and age, 2019-12-31" "$iom" "ref_date=2019-12-31&by=coa,sex,age&pop_type=MIG"
-show "IOM asking for refugees, which no country granted it" "$iom" "ref_date=2015-06-30&by=pop_type&pop_type=REF"
+show "UNHCR: population types by country of asylum (UNHCR-style API, dp)" "$unhcr" \
+  "/v1/unhcr/population?year=2015,2016,2019&coa_all=true&cf_type=ISO"
+for cd in KAZ:2015-06-30 KGZ:2015-12-31 TJK:2016-12-31 TKM:2019-12-31 UZB:2019-12-31; do
+  show "UNHCR: refugees by origin in ${cd%%:*} (dp, epsilon 0.5, threshold 5)" "$unhcr" \
+    "/v1/aggregates?ref_date=${cd#*:}&coa=${cd%%:*}&by=coo&pop_type=REF"
+done
+show "UNHCR: the privacy budget left" "$unhcr" "/v1/budget"
+show "IOM: labour migrants by sex and age, 2019-12-31 (sdc, threshold 5, rounding 5)" "$iom" \
+  "/v1/aggregates?ref_date=2019-12-31&by=coa,sex,age&pop_type=MIG"
+show "IOM asking for refugees, which no country granted it" "$iom" "/v1/aggregates?ref_date=2015-06-30&by=pop_type&pop_type=REF"
 
-echo
-echo "The demo gateway is running at $url (log: demo/server.log)."
-echo "Tokens are in demo/tokens.env. Try:"
-echo "  source demo/tokens.env; curl -H \"Authorization: Bearer \$unhcr\" \"$url/v1/aggregates?ref_date=2015-06-30&by=pop_type,sex&pop_type=REF\""
-echo "Stop it with: scripts/demo.sh stop"
+cat <<EOT
+
+The demo gateway is running at $url (log: demo/server.log). Try next:
+  source demo/tokens.env
+  curl -H "Authorization: Bearer \$unhcr" "$url/v1/aggregates?ref_date=2015-06-30&by=coa,pop_type"
+  curl -H "Authorization: Bearer \$unhcr" "$url/v1/aggregates?ref_date=2015-06-30&by=pop_type&format=csv"
+  curl -H "Authorization: Bearer \$unhcr" -H "Accept: application/vnd.sdmx.data+csv" "$url/v1/aggregates?ref_date=2015-06-30&by=pop_type"
+  curl -H "Authorization: Bearer \$unhcr" "$url/v1/unhcr/demographics?year=2019&coa_all=true"
+  curl -H "Authorization: Bearer \$unhcr" "$url/v1/budget"
+  curl -H "Authorization: Bearer \$iom" "$url/v1/aggregates?ref_date=2019-12-31&by=sex,age&pop_type=MIG&totals=true"
+  curl -H "Authorization: Bearer \$secretariat" "$url/v1/snapshots"
+  curl -H "Authorization: Bearer \$secretariat" "$url/metrics"
+  build/bin/gateway snapshots --dir demo/gw; build/bin/gateway audit verify --dir demo/gw
+Stop it with: scripts/demo.sh stop
+EOT

@@ -10,6 +10,7 @@
 
 #include "gateway/crypto/keys.h"
 #include "gateway/http/message_signatures.h"
+#include "gateway/query/formats.h"
 #include "gateway/ingest/upload.h"
 #include "gateway/schema/adapter_registry.h"
 #include "gateway/schema/codelists.h"
@@ -352,18 +353,15 @@ Response Api::Aggregates(const Request& request) {
   // An explicit format parameter wins over the Accept header.
   bool has_format = false;
   for (const auto& [k, v] : request.query) has_format |= k == "format";
-  if (!has_format && request.Header("accept").find("text/csv") != std::string::npos) {
-    query->format = "csv";
+  if (!has_format) {
+    if (auto accepted = FormatFromAccept(request.Header("accept"))) query->format = OutputFormatName(*accepted);
   }
   auto result = engine_.Aggregate(*query, *who);
   if (!result.ok()) return ErrorFromStatus(result.status());
+  RenderedBody rendered = Render(*result, ParseOutputFormat(query->format).value_or(OutputFormat::kJson));
   Response r;
-  if (query->format == "csv") {
-    r.content_type = "text/csv; charset=utf-8";
-    r.body = result->ToCsv();
-  } else {
-    r.body = result->ToJson();
-  }
+  r.content_type = std::move(rendered.content_type);
+  r.body = std::move(rendered.body);
   return Release(*who, CanonicalQuery(*query), {&*result}, std::move(r));
 }
 

@@ -79,8 +79,8 @@ Result<AggregateQuery> ParseAggregateQuery(
       }
       q.totals = value == "true";
     } else if (name == "format") {
-      if (value != "json" && value != "csv") {
-        return Status::InvalidArgument("parameter \"format\" must be json or csv");
+      if (value != "json" && value != "csv" && value != "sdmx-csv" && value != "sdmx-json") {
+        return Status::InvalidArgument("parameter \"format\" must be json, csv, sdmx-csv or sdmx-json");
       }
       q.format = value;
     } else if (auto d = DimFromName(name)) {

@@ -6,7 +6,7 @@
 //   coa, coo, pop_type, sex, age, region   comma lists of codes (filters);
 //             a filtered dimension is always broken down
 //   totals    true | false (default): add every margin, "_T" marking a summed dimension
-//   format    json (default) | csv
+//   format    json (default) | csv | sdmx-csv | sdmx-json
 //
 // Unknown parameters, repeated parameters, unknown dimensions and codes that
 // are not in the code lists are errors that name them.

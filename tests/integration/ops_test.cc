@@ -86,6 +86,32 @@ threshold = 5
   }
   CHECK(samples > 20);
 
+  // Output formats, by parameter and by Accept header; the numbers are the same dp values.
+  auto json_answer = nlohmann::json::parse(Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", unhcr).body);
+  auto csv = Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type&format=csv", unhcr);
+  CHECK(csv.Header("content-type") == "text/csv; charset=utf-8");
+  CHECK(csv.body.rfind("pop_type,value,status\r\n", 0) == 0);
+  {
+    testing::HttpClient client(server.port(), std::chrono::milliseconds(10000));
+    REQUIRE(client.Connect().ok());
+    auto sdmx = client.Send("GET", "/v1/aggregates?ref_date=2015-06-30&by=pop_type", {},
+                            {{"Authorization", "Bearer " + unhcr}, {"Accept", "application/vnd.sdmx.data+csv; version=2.0.0"}});
+    REQUIRE(sdmx.ok());
+    CHECK(sdmx->Header("content-type").rfind("application/vnd.sdmx.data+csv", 0) == 0);
+    CHECK(sdmx->body.rfind("STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA,ORIGIN,POP_TYPE,SEX,AGE,ADMIN1,TIME_PERIOD,"
+                           "OBS_VALUE,OBS_STATUS,CONF_STATUS\r\n", 0) == 0);
+    for (const auto& cell : json_answer["cells"]) {
+      std::string row = "dataflow,CAMG:DF_MIGRATION_STOCKS(1.0.0),I,_T,_T," + cell["pop_type"].get<std::string>() +
+                        ",_T,_T,_T,2015-06-30," +
+                        (cell["value"].is_null() ? std::string(",O,C") : std::to_string(cell["value"].get<int>()) + ",E,F");
+      INFO(sdmx->body);
+      CHECK(sdmx->body.find(row + "\r\n") != std::string::npos);
+    }
+  }
+  auto sdmx_json = nlohmann::json::parse(Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type&format=sdmx-json", unhcr).body);
+  CHECK(sdmx_json["data"]["dataSets"][0]["observations"].size() == json_answer["cells"].size());
+  CHECK(Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type&format=xml", unhcr).status == 400);
+
   // The request log: one JSON line per request with route, status, duration and role, never a token.
   server.Stop();
   std::ifstream log(dir + "/server.stderr.log");
