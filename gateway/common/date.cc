@@ -1,5 +1,7 @@
 #include "gateway/common/date.h"
 
+#include <ctime>
+
 #include <cstdio>
 
 namespace gw {
@@ -126,6 +128,15 @@ int AgeInYears(const Date& birth, const Date& at) {
   int age = at.year - birth.year;
   if (at.month < birth.month || (at.month == birth.month && at.day < birth.day)) --age;
   return age;
+}
+
+std::string UtcNowIso() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace gw

@@ -54,6 +54,9 @@ std::optional<PartialDate> ParsePartialDate(std::string_view text, DateOrder ord
 // ISO "YYYY-MM-DD".
 std::optional<Date> ParseIsoDate(std::string_view text);
 
+// The current time in UTC as "YYYY-MM-DDTHH:MM:SSZ" (for records and messages).
+std::string UtcNowIso();
+
 // Whole years between birth and `at` (floor); negative when birth is after at.
 int AgeInYears(const Date& birth, const Date& at);
 

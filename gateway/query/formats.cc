@@ -150,15 +150,6 @@ std::string CsvField(std::string_view s) {
   return out;
 }
 
-std::string UtcNowIso() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string DataflowUrn() {
   return "urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow=" + SdmxStructureId();
 }

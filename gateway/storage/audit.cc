@@ -8,19 +8,6 @@
 #include "gateway/storage/store.h"
 
 namespace gw {
-namespace {
-
-std::string NowUtcAudit() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-}  // namespace
-
 std::string AuditHash(const std::string& prev_hash, int64_t seq, const std::string& ts,
                       const std::string& kind, const std::string& actor, const std::string& detail) {
   Sha256 h;
@@ -45,7 +32,7 @@ Status AppendAuditTx(sql::Connection& conn, const std::string& kind, const std::
   GW_ASSIGN_OR_RETURN(bool has, last.Step());
   int64_t seq = has ? last.Int(0) + 1 : 1;
   std::string prev = has ? last.Blob(1) : std::string(32, '\0');
-  std::string ts = NowUtcAudit();
+  std::string ts = UtcNowIso();
   std::string hash = AuditHash(prev, seq, ts, kind, actor, detail_json);
   GW_ASSIGN_OR_RETURN(auto ins, conn.Prepare(
       "INSERT INTO audit(seq, ts, kind, actor, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"));
@@ -130,7 +117,7 @@ Status Store::AddMinistryKey(const MinistryKey& key, const std::string& actor) {
   GW_ASSIGN_OR_RETURN(auto ins, writer_->Prepare(
       "INSERT INTO ministry_keys(keyid, country, public_key, added_at) VALUES (?, ?, ?, ?)"));
   ins.Bind(1, key.keyid).Bind(2, key.country).BindBlob(3, key.public_key.data(), key.public_key.size());
-  ins.Bind(4, NowUtcAudit());
+  ins.Bind(4, UtcNowIso());
   Status s = ins.Run();
   if (!s.ok()) {
     if (s.message().find("UNIQUE") != std::string::npos) {

@@ -5,19 +5,6 @@
 #include "gateway/storage/store.h"
 
 namespace gw {
-namespace {
-
-std::string NowUtcLedger() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-}  // namespace
-
 Result<std::vector<ChargeOutcome>> Store::ChargeBudget(const std::string& consumer,
                                                        const std::vector<BudgetCharge>& charges,
                                                        bool all_or_nothing) {
@@ -37,7 +24,7 @@ Result<std::vector<ChargeOutcome>> Store::ChargeBudget(const std::string& consum
   GW_ASSIGN_OR_RETURN(auto insert, c.Prepare(
       "INSERT INTO budget_ledger(consumer, country, ref_date, version, table_key, epsilon_micro, "
       "released_at) VALUES (?, ?, ?, ?, ?, ?, ?)"));
-  const std::string now = NowUtcLedger();
+  const std::string now = UtcNowIso();
 
   std::vector<ChargeOutcome> outcomes;
   std::vector<std::vector<std::string>> fresh_tables;

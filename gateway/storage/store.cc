@@ -106,15 +106,6 @@ CREATE INDEX budget_by_snapshot ON budget_ledger(country, ref_date);
 )sql",
 };
 
-std::string NowUtc() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 Status Configure(sql::Connection& c) {
   // WAL: readers never block the writer nor see a half-written snapshot.
   // synchronous=FULL: a receipt is printed only after its commit is durable.
@@ -297,7 +288,7 @@ Result<std::unique_ptr<SnapshotWriter>> Store::BeginSnapshot(const std::string& 
   GW_ASSIGN_OR_RETURN(auto ins, c.Prepare(
       "INSERT INTO snapshots(country, ref_date, version, profile, digest, created_at, rows, "
       "accepted, expired, in_stock, rejected, receipt) VALUES (?, ?, ?, ?, '', ?, 0, 0, 0, 0, 0, '')"));
-  ins.Bind(1, country).Bind(2, ref_date).Bind(3, version).Bind(4, profile).Bind(5, NowUtc());
+  ins.Bind(1, country).Bind(2, ref_date).Bind(3, version).Bind(4, profile).Bind(5, UtcNowIso());
   GW_RETURN_IF_ERROR(ins.Run());
   int64_t id = c.LastInsertRowid();
   GW_ASSIGN_OR_RETURN(auto person, c.Prepare(
@@ -403,7 +394,7 @@ Status Store::AddConsumer(const std::string& name, const std::string& role,
   GW_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(*writer_));
   GW_ASSIGN_OR_RETURN(auto st, writer_->Prepare(
       "INSERT INTO consumers(name, role, token_hash, created_at) VALUES (?, ?, ?, ?)"));
-  st.Bind(1, name).Bind(2, role).BindBlob(3, token_hash.data(), token_hash.size()).Bind(4, NowUtc());
+  st.Bind(1, name).Bind(2, role).BindBlob(3, token_hash.data(), token_hash.size()).Bind(4, UtcNowIso());
   Status s = st.Run();
   if (!s.ok() && s.message().find("UNIQUE") != std::string::npos) {
     return Status::Conflict("a consumer named \"" + name + "\" already exists");

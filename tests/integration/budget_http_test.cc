@@ -11,12 +11,8 @@
 namespace gw {
 namespace {
 
-std::string Token(const test::ProcessResult& r) { return r.out.substr(0, r.out.find('\n')); }
-
 testing::ClientResponse Get(uint16_t port, const std::string& target, const std::string& token) {
-  testing::HttpClient client(port, std::chrono::milliseconds(10000));
-  REQUIRE(client.Connect().ok());
-  auto r = client.Send("GET", target, {}, {{"Authorization", "Bearer " + token}});
+  auto r = testing::GetWithToken(port, target, token);
   REQUIRE(r.ok());
   return *r;
 }
@@ -27,9 +23,9 @@ TEST_CASE("dp budget over HTTP: 429 when spent, GET /v1/budget, no overspending 
   test::TempDir tmp;
   const std::string dir = tmp.path() + "/gw";
   REQUIRE(test::RunGateway({"init", dir}).exit_code == 0);
-  std::string unhcr = Token(test::RunGateway({"consumer", "add", "unhcr", "--dir", dir}));
-  std::string iom = Token(test::RunGateway({"consumer", "add", "iom", "--dir", dir}));
-  std::string op = Token(test::RunGateway({"consumer", "add", "secretariat", "--dir", dir, "--role", "operator"}));
+  std::string unhcr = test::FirstLine(test::RunGateway({"consumer", "add", "unhcr", "--dir", dir}));
+  std::string iom = test::FirstLine(test::RunGateway({"consumer", "add", "iom", "--dir", dir}));
+  std::string op = test::FirstLine(test::RunGateway({"consumer", "add", "secretariat", "--dir", dir, "--role", "operator"}));
   std::string grant = R"(
 country = "KAZ"
 pop_types = ["REF", "ASY", "STA", "MIG"]

@@ -11,14 +11,8 @@
 namespace gw {
 namespace {
 
-std::string Token(const test::ProcessResult& r) { return r.out.substr(0, r.out.find('\n')); }
-
 testing::ClientResponse Get(uint16_t port, const std::string& target, const std::string& token = "") {
-  testing::HttpClient client(port, std::chrono::milliseconds(10000));
-  REQUIRE(client.Connect().ok());
-  std::vector<std::pair<std::string, std::string>> headers;
-  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-  auto r = client.Send("GET", target, {}, headers);
+  auto r = testing::GetWithToken(port, target, token);
   REQUIRE(r.ok());
   return *r;
 }
@@ -29,8 +23,8 @@ TEST_CASE("readyz, metrics and snapshots for operators", "[integration][ops]") {
   test::TempDir tmp;
   const std::string dir = tmp.path() + "/gw";
   REQUIRE(test::RunGateway({"init", dir}).exit_code == 0);
-  std::string op = Token(test::RunGateway({"consumer", "add", "secretariat", "--dir", dir, "--role", "operator"}));
-  std::string unhcr = Token(test::RunGateway({"consumer", "add", "unhcr", "--dir", dir}));
+  std::string op = test::FirstLine(test::RunGateway({"consumer", "add", "secretariat", "--dir", dir, "--role", "operator"}));
+  std::string unhcr = test::FirstLine(test::RunGateway({"consumer", "add", "unhcr", "--dir", dir}));
   test::WriteFile(dir + "/policies/p.toml", R"([[grant]]
 country = "KAZ"
 consumer = "unhcr"

@@ -9,12 +9,8 @@
 namespace gw {
 namespace {
 
-std::string Token(const test::ProcessResult& r) { return r.out.substr(0, r.out.find('\n')); }
-
 nlohmann::json GetJson(uint16_t port, const std::string& target, const std::string& token, int expect = 200) {
-  testing::HttpClient client(port, std::chrono::milliseconds(10000));
-  REQUIRE(client.Connect().ok());
-  auto r = client.Send("GET", target, {}, {{"Authorization", "Bearer " + token}});
+  auto r = testing::GetWithToken(port, target, token);
   REQUIRE(r.ok());
   INFO(target << " -> " << r->body);
   REQUIRE(r->status == expect);
@@ -34,8 +30,8 @@ TEST_CASE("UNHCR-style population and demographics", "[integration][unhcr]") {
   test::TempDir tmp;
   const std::string dir = tmp.path() + "/gw";
   REQUIRE(test::RunGateway({"init", dir}).exit_code == 0);
-  std::string analyst = Token(test::RunGateway({"consumer", "add", "analyst", "--dir", dir}));
-  std::string unhcr = Token(test::RunGateway({"consumer", "add", "unhcr", "--dir", dir}));
+  std::string analyst = test::FirstLine(test::RunGateway({"consumer", "add", "analyst", "--dir", dir}));
+  std::string unhcr = test::FirstLine(test::RunGateway({"consumer", "add", "unhcr", "--dir", dir}));
   test::WriteFile(dir + "/policies/p.toml", GrantToml("KAZ", "analyst", "none") + GrantToml("KGZ", "analyst", "none") +
                                                 GrantToml("KAZ", "unhcr", "dp") + GrantToml("KGZ", "unhcr", "dp"));
   // Both in 2015, at different reference dates.

@@ -152,4 +152,12 @@ void HttpClient::Close() {
   impl_->stream.socket().close(ignored);
 }
 
+Result<ClientResponse> GetWithToken(uint16_t port, std::string_view target, const std::string& token,
+                                    std::vector<std::pair<std::string, std::string>> headers) {
+  HttpClient client(port, std::chrono::milliseconds(20000));
+  GW_RETURN_IF_ERROR(client.Connect());
+  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+  return client.Send("GET", target, {}, headers);
+}
+
 }  // namespace gw::testing

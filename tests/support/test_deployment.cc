@@ -171,4 +171,6 @@ std::map<std::string, int64_t> TruthCounts(const nlohmann::json& truth, const st
   return out;
 }
 
+std::string FirstLine(const ProcessResult& r) { return r.out.substr(0, r.out.find('\n')); }
+
 }  // namespace gw::test

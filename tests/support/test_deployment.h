@@ -49,6 +49,9 @@ struct ProcessResult {
   int exit_code = -1;
   std::string out, err;
 };
+// The first line of a command's stdout (e.g. the token `consumer add` prints).
+std::string FirstLine(const ProcessResult& r);
+
 // Runs the gateway binary with `args` and waits for it.
 ProcessResult RunGateway(const std::vector<std::string>& args, const std::string& stdin_text = "");
 
