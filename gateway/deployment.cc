@@ -15,7 +15,7 @@ constexpr const char* kDefaultConfig = R"(# Gateway settings. Every limit has a 
 
 [server]
 listen = "127.0.0.1:8080"     # HOST:PORT; port 0 lets the OS choose
-threads = 0                   # 0: one per CPU core
+threads = 0                   # 0: automatic, 8 per CPU core (handlers wait on the database)
 max_body_bytes = 1048576      # larger request bodies get 413 (queries, admin)
 max_upload_bytes = 21474836480  # a signed snapshot upload (PUT /v1/snapshots/...)
 # public_url = "https://gateway.example.org"  # what ministries sign; default http:// + Host
@@ -220,8 +220,12 @@ Result<std::unique_ptr<Deployment>> Deployment::Open(const std::string& dir) {
   }
   auto store = Store::Open(db, false);
   if (!store.ok()) {
-    return store.status().WithContext("cannot open the store (if it is damaged, restore " + db +
-                                      " from a backup as docs/operations.md explains)");
+    // Only damage calls for a restore; a read-only, full or locked store does not.
+    if (store.status().code() == Code::kCorruption) {
+      return store.status().WithContext("cannot open the store: " + db + " is damaged; restore it from a backup "
+                                        "as docs/operations.md explains");
+    }
+    return store.status().WithContext("cannot open the store " + db);
   }
   d->store_ = std::move(store).value();
   // Noise is a function of keys/dp-noise.key: a new key would give repeated

@@ -313,7 +313,10 @@ int Serve(const Args& a, std::ostream& out, std::ostream& err) {
   if (!opened.ok()) return Fail(err, opened.status());
   Deployment& d = **opened;
   if (Status s = d.store().CheckIntegrity(); !s.ok()) {
-    return Fail(err, s.WithContext("refusing to start; restore the database from a backup (docs/operations.md)"));
+    if (s.code() != Code::kCorruption) return Fail(err, s.WithContext("refusing to start: cannot check the database"));
+    return Fail(err, s.WithContext("refusing to start on a damaged database; restore it from a backup (replace "
+                                   "gateway.db, delete any gateway.db-wal and gateway.db-shm beside it), as "
+                                   "docs/operations.md (Back up and restore) explains"));
   }
   if (Status s = http::ReloadPolicies(d, "serve"); !s.ok()) return Fail(err, s.WithContext("policies"));
   if (auto key = d.keys().TokenKey(); !key.ok()) return Fail(err, key.status());
@@ -332,7 +335,11 @@ int Serve(const Args& a, std::ostream& out, std::ostream& err) {
   http::Api api(d);
   api.Register(router);
   http::ServerOptions options;
-  options.threads = cfg.threads;
+  // Handlers block on SQLite (reads, the audit's group commit), so more threads
+  // than cores keep requests flowing while some wait; the group commit then
+  // writes their audit entries together.
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.threads = cfg.threads > 0 ? cfg.threads : std::clamp(8 * cores, 8, 64);
   options.header_limit = cfg.max_header_bytes;
   options.body_limit = cfg.max_body_bytes;
   options.max_connections = cfg.max_connections;

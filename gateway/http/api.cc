@@ -5,10 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 
+#include "gateway/common/date.h"
 #include "gateway/crypto/keys.h"
+#include "gateway/http/console.h"
 #include "gateway/http/message_signatures.h"
 #include "gateway/query/formats.h"
 #include "gateway/ingest/upload.h"
@@ -36,6 +40,28 @@ int HttpStatusFor(Code code) {
   return 500;
 }
 
+namespace {
+
+// Percent-encodes everything but RFC 3986's unreserved characters, so that the
+// canonical text reads back as the same query ("60+" is "60%2B").
+std::string QueryEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string CanonicalQuery(const AggregateQuery& q) {
   // Dimensions in lattice order, codes sorted: the same table however it was asked.
   std::string by, filters;
@@ -45,7 +71,7 @@ std::string CanonicalQuery(const AggregateQuery& q) {
     if (codes.empty()) continue;
     std::sort(codes.begin(), codes.end());
     std::string list;
-    for (const auto& c : codes) list += (list.empty() ? "" : ",") + c;
+    for (const auto& c : codes) list += (list.empty() ? "" : ",") + QueryEncode(c);
     filters += "&" + std::string(DimName(d)) + "=" + list;
   }
   return "ref_date=" + q.ref_date.ToIso() + "&by=" + by + filters +
@@ -66,7 +92,16 @@ Status ReloadPolicies(Deployment& deployment, const std::string& actor) {
 
 Response ErrorFromStatus(const Status& status) {
   int http = HttpStatusFor(status.code());
-  // Internal details (paths, SQL messages) stay in the server's log.
+  if (http >= 500) {
+    // Internal details (paths, SQL messages) stay in the server's log: one JSON
+    // line on stderr beside the request log. Status messages never carry an
+    // identifying value, so this line cannot leak one either.
+    nlohmann::json line = {{"ts", UtcNowIso()},
+                           {"event", "error"},
+                           {"code", CodeName(status.code())},
+                           {"message", status.message()}};
+    std::fprintf(stderr, "%s\n", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  }
   std::string message = http == 500 ? "internal error; the operator can find details in the log"
                                     : status.message();
   Response r = ErrorResponse(http, CodeName(status.code()), message);
@@ -227,6 +262,9 @@ void Api::Register(Router& router) {
   Add(router, "GET", "/v1/unhcr/population", [this](const Request& r) { return UnhcrPopulation(r); });
   Add(router, "GET", "/v1/unhcr/demographics", [this](const Request& r) { return UnhcrDemographics(r); });
   Add(router, "GET", "/v1/audit", [this](const Request& r) { return Audit(r); });
+  Add(router, "GET", "/v1/audit/verify", [this](const Request& r) { return AuditVerify(r); });
+  Add(router, "GET", "/v1/grants", [this](const Request& r) { return Grants(r); });
+  RegisterConsole(router);  // GET /console/, /console/{file}: the web console (console.cc)
   Add(router, "GET", "/v1/keys", [this](const Request& r) { return Keys(r); });
   Add(router, "POST", "/v1/admin/reload", [this](const Request& r) { return Reload(r); });
   Add(router, "GET", "/v1/codelists", [this](const Request& r) { return Codelists(r); });

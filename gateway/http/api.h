@@ -47,6 +47,8 @@ class Api {
   Result<Principal> Authenticate(const Request& request);
   Result<Principal> AuthenticateOperator(const Request& request);
   Response Audit(const Request& request);
+  Response AuditVerify(const Request& request);  // api_audit_verify.cc
+  Response Grants(const Request& request);       // api_grants.cc
   Response Keys(const Request& request);
   Response Reload(const Request& request);
   Response Healthz(const Request& request);

@@ -44,18 +44,23 @@ class SnapshotSink : public RecordSink {
     if (p.valid_until) stored.valid_until = p.valid_until->ToIso();
     stored.in_stock = InStock(p, ctx_.ref_date);
     PersonKey key = pseudonymiser_.KeyFor(p.person_id);
-    GW_ASSIGN_OR_RETURN(bool inserted, writer_.AddPerson(key, stored));
-    if (!inserted) {
-      receipt_.rejected.push_back(RowError{
-          row, p.id_field, "the same identifier already appears on an earlier row", "duplicate_id"});
-      return Status::Ok();
-    }
+    GW_RETURN_IF_ERROR(writer_.AddPerson(key, stored, row));
+    if (id_field_.empty()) id_field_ = p.id_field;
+    // Counted as accepted until ResolveDuplicates finds an earlier row with the same key.
     ++receipt_.accepted;
-    if (stored.in_stock) {
-      ++receipt_.in_stock;
-      writer_.AddCount({stored.pop_type, stored.coo, stored.sex, stored.age, stored.region}, 1);
-    } else {
-      ++receipt_.expired;
+    ++(stored.in_stock ? receipt_.in_stock : receipt_.expired);
+    return Status::Ok();
+  }
+
+  // Sorts the persons, moves every repeated identifier from the accepted
+  // counts to the rejected rows and, with `store`, inserts the rest.
+  Status ResolveDuplicates(bool store) {
+    GW_ASSIGN_OR_RETURN(auto duplicates, writer_.ResolvePersons(store));
+    for (const auto& d : duplicates) {
+      receipt_.rejected.push_back(RowError{
+          d.row, id_field_, "the same identifier already appears on an earlier row", "duplicate_id"});
+      --receipt_.accepted;
+      --(d.in_stock ? receipt_.in_stock : receipt_.expired);
     }
     return Status::Ok();
   }
@@ -92,6 +97,7 @@ class SnapshotSink : public RecordSink {
   }
 
   SnapshotWriter& writer_;
+  std::string id_field_;  // the identifier's column, for duplicate reports
   const Pseudonymiser& pseudonymiser_;
   const AdapterContext& ctx_;
   Receipt& receipt_;
@@ -205,8 +211,10 @@ Result<Receipt> Ingestor::IngestUnaudited(const IngestRequest& req, ByteSource& 
   }
   receipt.digest = FormatDigest(hash.Final());
   if (req.verify_before_commit) GW_RETURN_IF_ERROR(req.verify_before_commit());
-  std::sort(receipt.rejected.begin(), receipt.rejected.end(),
-            [](const RowError& a, const RowError& b) { return a.row < b.row; });
+  auto sort_rejected = [&] {
+    std::sort(receipt.rejected.begin(), receipt.rejected.end(),
+              [](const RowError& a, const RowError& b) { return a.row < b.row; });
+  };
 
   auto reject = [&](std::string code, std::string message) {
     receipt.status = "rejected";
@@ -222,11 +230,11 @@ Result<Receipt> Ingestor::IngestUnaudited(const IngestRequest& req, ByteSource& 
                                              "nothing, so it is refused");
   }
   if (!receipt.rejected.empty() && !req.partial) {
+    // Rejected whatever else: find the repeated identifiers for the report, store nothing.
+    GW_RETURN_IF_ERROR(sink.ResolveDuplicates(false));
+    sort_rejected();
     receipt.status = "rejected";
     return receipt;
-  }
-  if (receipt.accepted == 0) {
-    return reject("no_valid_rows", "no row of the file is valid, so there is nothing to commit");
   }
 
   GW_ASSIGN_OR_RETURN(auto current, store_.CurrentSnapshot(req.country, receipt.ref_date));
@@ -234,6 +242,16 @@ Result<Receipt> Ingestor::IngestUnaudited(const IngestRequest& req, ByteSource& 
     GW_ASSIGN_OR_RETURN(Receipt original, ReceiptFromJson(current->receipt_json));
     original.new_version = false;
     return original;
+  }
+
+  GW_RETURN_IF_ERROR(sink.ResolveDuplicates(true));
+  sort_rejected();
+  if (!receipt.rejected.empty() && !req.partial) {
+    receipt.status = "rejected";
+    return receipt;
+  }
+  if (receipt.accepted == 0) {
+    return reject("no_valid_rows", "no row of the file is valid, so there is nothing to commit");
   }
 
   receipt.status = "committed";

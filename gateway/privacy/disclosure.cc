@@ -198,33 +198,46 @@ Result<ProtectedTable> ProtectDp(const ProtectionRequest& req, const DisclosureS
 
 using Lattice = std::vector<sdc::Cell>;
 
-class LatticeCache {
+// A least-recently-used cache of immutable values, bounded by the total of
+// their costs (cells), so memory stays bounded whatever the tables' sizes.
+template <typename T>
+class LruCache {
  public:
-  explicit LatticeCache(size_t capacity) : capacity_(capacity) {}
-  std::shared_ptr<const Lattice> Get(const std::string& key) {
+  explicit LruCache(size_t capacity) : capacity_(capacity) {}
+  std::shared_ptr<const T> Get(const std::string& key) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = map_.find(key);
     if (it == map_.end()) return nullptr;
-    order_.splice(order_.begin(), order_, it->second.second);
-    return it->second.first;
+    order_.splice(order_.begin(), order_, it->second.position);
+    return it->second.value;
   }
-  void Put(const std::string& key, std::shared_ptr<const Lattice> lattice) {
+  void Put(const std::string& key, std::shared_ptr<const T> value, size_t cost) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (map_.count(key) != 0 || capacity_ == 0) return;
+    if (map_.count(key) != 0 || cost > capacity_) return;
     order_.push_front(key);
-    map_[key] = {std::move(lattice), order_.begin()};
-    if (map_.size() > capacity_) {
-      map_.erase(order_.back());
+    map_[key] = Entry{std::move(value), cost, order_.begin()};
+    used_ += cost;
+    while (used_ > capacity_) {
+      auto victim = map_.find(order_.back());
+      used_ -= victim->second.cost;
+      map_.erase(victim);
       order_.pop_back();
     }
   }
 
  private:
-  size_t capacity_;
+  struct Entry {
+    std::shared_ptr<const T> value;
+    size_t cost = 0;
+    std::list<std::string>::iterator position;
+  };
+  const size_t capacity_;
   std::mutex mu_;
-  std::list<std::string> order_;  // most recent first
-  std::map<std::string, std::pair<std::shared_ptr<const Lattice>, std::list<std::string>::iterator>> map_;
+  std::list<std::string> order_;  // most recent first; guarded by mu_
+  std::map<std::string, Entry> map_;  // guarded by mu_
+  size_t used_ = 0;                   // guarded by mu_
 };
+using LatticeCache = LruCache<Lattice>;
 
 // The protected table's dimensions: the query's own (never coa), in lattice
 // order, so that every spelling of the same table shares one pattern.
@@ -264,7 +277,7 @@ Result<std::shared_ptr<const Lattice>> SdcLattice(const ProtectionRequest& req, 
                                "ask for fewer dimensions");
   }
   auto lattice = std::make_shared<const Lattice>(std::move(cells));
-  cache.Put(key, lattice);
+  cache.Put(key, lattice, lattice->size());
   return lattice;
 }
 
@@ -301,23 +314,53 @@ Result<ProtectedTable> ProtectSdc(const ProtectionRequest& req, LatticeCache& ca
   return out;
 }
 
+// Everything a protected table depends on: the snapshot version, the grant's
+// parameters and the request. Same key, same cells (dp noise is deterministic).
+std::string AnswerKey(const ProtectionRequest& req) {
+  const Grant& g = *req.grant;
+  std::string key = std::to_string(req.snapshot->id) + "|" + MechanismName(g.mechanism) + "|" +
+                    std::to_string(g.epsilon_micro) + "|" + std::to_string(g.threshold) + "|" +
+                    std::to_string(g.rounding) + "|" + (req.totals ? "T" : "-") + "|";
+  for (const auto& p : g.pop_types) key += p + ",";
+  key += "|";
+  for (Dim d : req.by) key += std::string(DimName(d)) + ",";
+  for (Dim d : kAllDims) {
+    key += "|";
+    for (const auto& code : req.filters[DimIndex(d)]) key += code + ",";
+  }
+  for (const auto& margin : req.margins) {
+    key += "|m";
+    for (Dim d : margin) key += std::string(DimName(d)) + ",";
+  }
+  return key;
+}
+
 class StandardDisclosureControl : public DisclosureControl {
  public:
   explicit StandardDisclosureControl(DisclosureSettings settings)
-      : settings_(std::move(settings)), lattices_(settings_.sdc_cache_entries) {}
+      : settings_(std::move(settings)),
+        lattices_(settings_.cache_cells),
+        answers_(settings_.cache_cells) {}
 
-  Result<ProtectedTable> Protect(const ProtectionRequest& req) override {
+  Result<std::shared_ptr<const ProtectedTable>> Protect(const ProtectionRequest& req) override {
+    const std::string key = AnswerKey(req);
+    if (auto hit = answers_.Get(key)) return hit;
+    Result<ProtectedTable> table = Status::Internal("unknown mechanism");
     switch (req.grant->mechanism) {
-      case Mechanism::kNone: return ProtectNone(req);
-      case Mechanism::kSdc: return ProtectSdc(req, lattices_);
-      case Mechanism::kDp: return ProtectDp(req, settings_);
+      case Mechanism::kNone: table = ProtectNone(req); break;
+      case Mechanism::kSdc: table = ProtectSdc(req, lattices_); break;
+      case Mechanism::kDp: table = ProtectDp(req, settings_); break;
     }
-    return Status::Internal("unknown mechanism");
+    if (!table.ok()) return table.status();
+    auto shared = std::make_shared<const ProtectedTable>(std::move(table).value());
+    answers_.Put(key, shared, shared->cells.size() + 1);
+    return shared;
   }
 
  private:
   DisclosureSettings settings_;
   LatticeCache lattices_;
+  LruCache<ProtectedTable> answers_;
 };
 
 }  // namespace

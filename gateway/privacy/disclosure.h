@@ -28,7 +28,11 @@
 // table larger than dp_max_cells) and is reported to the consumer as such;
 // any other error leaves this country out of the answer with its message.
 //
-// Thread-safety: thread-safe; the sdc pattern cache is guarded by a mutex.
+// Protected tables are cached per snapshot version, grant parameters and
+// request (bounded by DisclosureSettings::cache_cells), so a repeated question
+// costs a lookup; the answer is the same either way.
+//
+// Thread-safety: thread-safe; the caches are guarded by mutexes.
 #pragma once
 
 #include <array>
@@ -78,13 +82,16 @@ struct ProtectedTable {
 struct DisclosureSettings {
   std::string noise_master;       // keys/dp-noise.key (32 bytes); empty: dp unavailable
   int64_t dp_max_cells = 1000000;
-  size_t sdc_cache_entries = 16;  // protected lattices kept in memory
+  // Protected tables (and sdc patterns) kept in memory, in cells: snapshots
+  // never change, so an answer computed once serves every repeat.
+  size_t cache_cells = 500000;
 };
 
 class DisclosureControl {
  public:
   virtual ~DisclosureControl() = default;
-  virtual Result<ProtectedTable> Protect(const ProtectionRequest& request) = 0;
+  // Shared and immutable: a cached table serves every repeat without a copy.
+  virtual Result<std::shared_ptr<const ProtectedTable>> Protect(const ProtectionRequest& request) = 0;
 };
 
 std::unique_ptr<DisclosureControl> MakeDisclosureControl(DisclosureSettings settings = {});

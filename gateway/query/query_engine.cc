@@ -1,6 +1,7 @@
 #include "gateway/query/query_engine.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -71,7 +72,7 @@ Result<AggregateResult> QueryEngine::Aggregate(const AggregateQuery& q, const Pr
   struct Part {
     const SnapshotInfo* snapshot;
     const Grant* grant;
-    ProtectedTable table;
+    std::shared_ptr<const ProtectedTable> table;
   };
   std::vector<Part> parts;
   bool any_grant_gap = false;
@@ -116,7 +117,7 @@ Result<AggregateResult> QueryEngine::Aggregate(const AggregateQuery& q, const Pr
     const Part& p = parts[i];
     if (p.grant->mechanism != Mechanism::kDp) continue;
     charges.push_back(BudgetCharge{p.snapshot->country, p.snapshot->ref_date, p.snapshot->version,
-                                   p.table.tables, p.grant->epsilon_micro, p.grant->budget_micro,
+                                   p.table->tables, p.grant->epsilon_micro, p.grant->budget_micro,
                                    options_.snapshot_epsilon_cap_micro});
     charged_parts.push_back(i);
   }
@@ -178,7 +179,7 @@ Result<AggregateResult> QueryEngine::Aggregate(const AggregateQuery& q, const Pr
     result.included.push_back(p.snapshot->country);
     result.sources.push_back({p.snapshot->country, p.snapshot->version, p.snapshot->digest,
                               MechanismName(p.grant->mechanism)});
-    for (const auto& cell : p.table.cells) {
+    for (const auto& cell : p.table->cells) {
       // Key in the order of q.by, with coa filled from the snapshot.
       std::vector<std::string> key;
       size_t next = 0;
@@ -217,19 +218,59 @@ std::string FormatMicro(int64_t micro) {
   return out;
 }
 
-std::string AggregateResult::ToJson() const {
-  nlohmann::ordered_json j;
-  j["ref_date"] = ref_date;
-  auto& by_json = j["by"] = nlohmann::ordered_json::array();
-  for (Dim d : by) by_json.push_back(std::string(DimName(d)));
-  auto& cells_json = j["cells"] = nlohmann::ordered_json::array();
-  for (const auto& c : cells) {
-    nlohmann::ordered_json cell;
-    for (size_t i = 0; i < by.size(); ++i) cell[std::string(DimName(by[i]))] = c.values[i];
-    cell["value"] = c.value ? nlohmann::ordered_json(*c.value) : nlohmann::ordered_json(nullptr);
-    cell["status"] = std::string(1, c.status);
-    cells_json.push_back(std::move(cell));
+namespace {
+
+// Appends a JSON string. Codes are ASCII letters, digits and -_+, but escape
+// anyway rather than trust that.
+void AppendJsonString(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      out += buf;
+    } else {
+      out.push_back(c);
+    }
   }
+  out.push_back('"');
+}
+
+}  // namespace
+
+std::string AggregateResult::ToJson() const {
+  // The cells are written directly: they are most of the answer, and building
+  // a JSON tree for them first would allocate per field on the hot path.
+  nlohmann::ordered_json head;
+  head["ref_date"] = ref_date;
+  auto& by_json = head["by"] = nlohmann::ordered_json::array();
+  for (Dim d : by) by_json.push_back(std::string(DimName(d)));
+  std::string out = head.dump();
+  out.pop_back();  // the closing brace: the cells follow
+  out += ",\"cells\":[";
+  out.reserve(out.size() + cells.size() * (24 + 16 * by.size()));
+  for (size_t i = 0; i < cells.size(); ++i) {
+    const auto& c = cells[i];
+    out += i == 0 ? "{" : ",{";
+    for (size_t k = 0; k < by.size(); ++k) {
+      AppendJsonString(out, DimName(by[k]));
+      out.push_back(':');
+      AppendJsonString(out, c.values[k]);
+      out.push_back(',');
+    }
+    out += "\"value\":";
+    out += c.value ? std::to_string(*c.value) : std::string("null");
+    out += ",\"status\":\"";
+    out.push_back(c.status);
+    out += "\"}";
+  }
+  out += "]";
+
+  nlohmann::ordered_json j;
   auto& countries = j["countries"];
   countries["included"] = included;
   countries["excluded"] = nlohmann::ordered_json::array();
@@ -251,7 +292,10 @@ std::string AggregateResult::ToJson() const {
                    {"epsilon_per_new_table", nlohmann::ordered_json::parse(FormatMicro(n.epsilon_micro))}});
     }
   }
-  return j.dump();
+  std::string tail = j.dump();
+  out += ",";
+  out.append(tail, 1, std::string::npos);  // without its opening brace
+  return out;
 }
 
 std::string AggregateResult::ToCsv() const {

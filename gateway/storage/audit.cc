@@ -41,11 +41,44 @@ Status AppendAuditTx(sql::Connection& conn, const std::string& kind, const std::
   return ins.Run();
 }
 
+// Group commit: every caller waits until its entry is durable, but callers
+// that arrive while a batch is being written are written together in the next
+// transaction, so concurrent releases share one fsync instead of queueing for
+// one each. The first waiter without a running batch writes it (no thread of
+// its own), the others sleep until their batch is done.
 Status Store::AppendAudit(const std::string& kind, const std::string& actor,
                           const std::string& detail_json) {
+  PendingAudit mine;
+  mine.kind = kind;
+  mine.actor = actor;
+  mine.detail = detail_json;
+  std::unique_lock<std::mutex> lock(audit_mu_);
+  audit_queue_.push_back(&mine);
+  while (!mine.done) {
+    if (audit_writing_) {
+      audit_cv_.wait(lock);
+      continue;
+    }
+    audit_writing_ = true;
+    std::vector<PendingAudit*> batch;
+    batch.swap(audit_queue_);
+    lock.unlock();
+    Status written = WriteAuditBatch(batch);
+    lock.lock();
+    for (PendingAudit* p : batch) {
+      p->result = written;
+      p->done = true;
+    }
+    audit_writing_ = false;
+    audit_cv_.notify_all();
+  }
+  return mine.result;
+}
+
+Status Store::WriteAuditBatch(const std::vector<PendingAudit*>& batch) {
   std::lock_guard<std::mutex> lock(writer_mu_);
   GW_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(*writer_));
-  GW_RETURN_IF_ERROR(AppendAuditTx(*writer_, kind, actor, detail_json));
+  for (const PendingAudit* p : batch) GW_RETURN_IF_ERROR(AppendAuditTx(*writer_, p->kind, p->actor, p->detail));
   return tx->Commit();
 }
 

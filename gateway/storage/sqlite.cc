@@ -1,6 +1,43 @@
 #include "gateway/storage/sqlite.h"
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <cerrno>
+#include <cstring>
+
 namespace gw::sql {
+namespace {
+
+// Why a write failed. SQLite keeps errno only sometimes (a failed COMMIT
+// usually loses it), so without one the likely causes are checked directly:
+// this process's file size limit (ulimit -f) and the free space of the disk.
+std::string WriteFailureCause(sqlite3* db, int sys) {
+  if (sys == ENOSPC || sys == EDQUOT) return "the disk holding the database is full";
+  if (sys == EFBIG) return "the database reached a file size limit";
+  const char* file = sqlite3_db_filename(db, "main");
+  const std::string path = file != nullptr ? file : "";
+  rlimit lim{};
+  if (!path.empty() && getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
+    for (const char* suffix : {"", "-wal"}) {
+      struct stat st {};
+      if (stat((path + suffix).c_str(), &st) == 0 && static_cast<rlim_t>(st.st_size) + (1 << 20) >= lim.rlim_cur) {
+        return "the database reached this process's file size limit (ulimit -f, " + std::to_string(lim.rlim_cur) +
+               " bytes)";
+      }
+    }
+  }
+  struct statvfs fs {};
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  if (statvfs(dir.c_str(), &fs) == 0 && static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < (uint64_t{64} << 20)) {
+    return "the disk holding the database is full";
+  }
+  return "a write to the database failed: the disk may be full, over a quota, or failing";
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mode mode) {
   int flags = SQLITE_OPEN_NOMUTEX;
@@ -28,11 +65,27 @@ Connection::~Connection() { sqlite3_close_v2(db_); }
 Status Connection::Error(const std::string& what) const {
   int rc = sqlite3_extended_errcode(db_);
   std::string msg = what + ": " + sqlite3_errmsg(db_);
-  switch (rc & 0xff) {
+  // A write that fails for lack of space (ENOSPC, a quota, a file size limit)
+  // is reported by SQLite as SQLITE_FULL or as a plain I/O error, depending on
+  // whether part of it was written: name the cause either way. Out of space
+  // and read-only are the operator's to fix, and the request may succeed
+  // later: Unavailable (HTTP 503), with the reason in the message.
+  const int primary = rc & 0xff;
+  const int sys = (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN)
+                      ? sqlite3_system_errno(db_)
+                      : 0;
+  if (primary == SQLITE_FULL || sys == ENOSPC || sys == EFBIG || sys == EDQUOT || rc == SQLITE_IOERR_WRITE) {
+    return Status::Unavailable(msg + " (" + WriteFailureCause(db_, sys) + "; the transaction was not committed)");
+  }
+  if (sys == EROFS || sys == EACCES || sys == EPERM) {
+    return Status::Unavailable(msg + " (the database or its directory is read-only for this user: " +
+                               std::strerror(sys) + ")");
+  }
+  switch (primary) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED: return Status::Unavailable(msg + " (the database is locked by another writer)");
-    case SQLITE_FULL: return Status::IoError(msg + " (the disk is full)");
-    case SQLITE_READONLY: return Status::IoError(msg + " (the data directory is read-only)");
+    case SQLITE_READONLY:
+      return Status::Unavailable(msg + " (the database or its directory is read-only for this user)");
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB: return Status::Corruption(msg);
     default: return Status::IoError(msg);

@@ -1,6 +1,12 @@
 #include "gateway/storage/store.h"
 
+#include <cstring>
+#include <unordered_map>
+
+#include "gateway/storage/person_sorter.h"
+
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -164,34 +170,107 @@ class SqliteSnapshotWriter : public SnapshotWriter {
  public:
   SqliteSnapshotWriter(std::unique_lock<std::mutex> lock, sql::Connection& conn,
                        std::unique_ptr<sql::Transaction> tx, int64_t snapshot_id, int64_t version,
-                       sql::Statement insert_person)
+                       sql::Statement insert_person, std::string temp_dir)
       : lock_(std::move(lock)),
         conn_(conn),
         tx_(std::move(tx)),
         snapshot_id_(snapshot_id),
         version_(version),
-        insert_person_(std::move(insert_person)) {}
+        insert_person_(std::move(insert_person)),
+        // 64 MiB of persons per sorted run: with SQLite's 64 MiB page cache,
+        // an ingest stays well under the 200 MB memory target for any file.
+        persons_(size_t{64} << 20, std::move(temp_dir)) {}
 
   int64_t version() const override { return version_; }
 
-  Result<bool> AddPerson(const PersonKey& key, const StoredPerson& p) override {
-    auto& st = insert_person_;
-    st.Bind(1, snapshot_id_)
-        .BindBlob(2, key.data(), key.size())
-        .Bind(3, p.pop_type)
-        .Bind(4, p.coo)
-        .Bind(5, p.sex)
-        .Bind(6, p.age)
-        .Bind(7, p.region)
-        .Bind(8, p.reg_month)
-        .Bind(10, static_cast<int64_t>(p.in_stock ? 1 : 0));
-    if (p.valid_until.empty()) {
-      st.BindNull(9);
-    } else {
-      st.Bind(9, p.valid_until);
+  Status AddPerson(const PersonKey& key, const StoredPerson& p, uint64_t row) override {
+    PackedPerson packed;
+    packed.key = key;
+    packed.row = row;
+    packed.in_stock = p.in_stock ? 1 : 0;
+    const std::pair<char*, size_t> fields[] = {
+        {packed.pop_type, sizeof packed.pop_type}, {packed.coo, sizeof packed.coo},
+        {packed.sex, sizeof packed.sex},           {packed.age, sizeof packed.age},
+        {packed.region, sizeof packed.region},     {packed.reg_month, sizeof packed.reg_month},
+        {packed.valid_until, sizeof packed.valid_until}};
+    const std::string* values[] = {&p.pop_type, &p.coo,       &p.sex,        &p.age,
+                                   &p.region,   &p.reg_month, &p.valid_until};
+    for (size_t i = 0; i < std::size(fields); ++i) {
+      if (values[i]->size() >= fields[i].second) {
+        return Status::Internal("a shared-schema code is longer than its stored field");
+      }
+      std::memcpy(fields[i].first, values[i]->data(), values[i]->size());
     }
-    GW_RETURN_IF_ERROR(st.Run());
-    return conn_.Changes() == 1;
+    return persons_.Add(packed);
+  }
+
+  Result<std::vector<Duplicate>> ResolvePersons(bool store) override {
+    std::vector<Duplicate> duplicates;
+    PersonKey previous{};
+    bool first = true;
+    // Cells as their five fixed-size code fields side by side: no allocation per person.
+    struct CellFields {
+      char bytes[sizeof(PackedPerson::pop_type) + sizeof(PackedPerson::coo) + sizeof(PackedPerson::sex) +
+                 sizeof(PackedPerson::age) + sizeof(PackedPerson::region)];
+      bool operator==(const CellFields& o) const { return std::memcmp(bytes, o.bytes, sizeof bytes) == 0; }
+    };
+    struct CellHash {
+      size_t operator()(const CellFields& c) const {
+        return std::hash<std::string_view>()(std::string_view(c.bytes, sizeof c.bytes));
+      }
+    };
+    std::unordered_map<CellFields, int64_t, CellHash> in_stock;
+    auto& st = insert_person_;
+    GW_RETURN_IF_ERROR(persons_.Drain([&](const PackedPerson& p) -> Status {
+      if (!first && p.key == previous) {
+        duplicates.push_back(Duplicate{p.row, p.in_stock != 0});
+        return Status::Ok();
+      }
+      first = false;
+      previous = p.key;
+      if (!store) return Status::Ok();
+      auto field = [](const char* f, size_t n) { return PackedPerson::Field(f, n); };
+      st.Bind(1, snapshot_id_)
+          .BindBlob(2, p.key.data(), p.key.size())
+          .Bind(3, field(p.pop_type, sizeof p.pop_type))
+          .Bind(4, field(p.coo, sizeof p.coo))
+          .Bind(5, field(p.sex, sizeof p.sex))
+          .Bind(6, field(p.age, sizeof p.age))
+          .Bind(7, field(p.region, sizeof p.region))
+          .Bind(8, field(p.reg_month, sizeof p.reg_month))
+          .Bind(10, static_cast<int64_t>(p.in_stock));
+      if (p.valid_until[0] == '\0') {
+        st.BindNull(9);
+      } else {
+        st.Bind(9, field(p.valid_until, sizeof p.valid_until));
+      }
+      GW_RETURN_IF_ERROR(st.Run());
+      if (p.in_stock) {
+        CellFields cell;
+        char* at = cell.bytes;
+        for (auto [f, n] : {std::pair<const char*, size_t>{p.pop_type, sizeof p.pop_type},
+                            {p.coo, sizeof p.coo}, {p.sex, sizeof p.sex}, {p.age, sizeof p.age},
+                            {p.region, sizeof p.region}}) {
+          std::memcpy(at, f, n);
+          at += n;
+        }
+        ++in_stock[cell];
+      }
+      return Status::Ok();
+    }));
+    for (const auto& [cell, count] : in_stock) {
+      const char* at = cell.bytes;
+      CellKey key;
+      const size_t sizes[] = {sizeof(PackedPerson::pop_type), sizeof(PackedPerson::coo),
+                              sizeof(PackedPerson::sex), sizeof(PackedPerson::age),
+                              sizeof(PackedPerson::region)};
+      for (size_t i = 0; i < key.size(); ++i) {
+        key[i] = std::string(PackedPerson::Field(at, sizes[i]));
+        at += sizes[i];
+      }
+      cube_[key] += count;
+    }
+    return duplicates;
   }
 
   void AddCount(const CellKey& cell, int64_t count) override { cube_[cell] += count; }
@@ -240,6 +319,7 @@ class SqliteSnapshotWriter : public SnapshotWriter {
   int64_t snapshot_id_;
   int64_t version_;
   sql::Statement insert_person_;
+  PersonSorter persons_;
   std::map<CellKey, int64_t> cube_;
 };
 
@@ -251,6 +331,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool create)
                                                                      ? sql::Connection::Mode::kReadWriteCreate
                                                                      : sql::Connection::Mode::kReadWrite));
   GW_RETURN_IF_ERROR(Configure(*store->writer_));
+  // The writer inserts persons keyed by a hash, so in no useful order: a page
+  // cache of 64 MiB keeps the B-tree pages it touches in memory for files of
+  // about a million persons, and bounds the memory for any larger one.
+  GW_RETURN_IF_ERROR(store->writer_->Exec("PRAGMA cache_size=-65536"));
   GW_RETURN_IF_ERROR(Migrate(*store->writer_));
   return store;
 }
@@ -293,9 +377,12 @@ Result<std::unique_ptr<SnapshotWriter>> Store::BeginSnapshot(const std::string& 
   int64_t id = c.LastInsertRowid();
   GW_ASSIGN_OR_RETURN(auto person, c.Prepare(
       "INSERT INTO persons(snapshot_id, person_key, pop_type, coo, sex, age, region, reg_month, "
-      "valid_until, in_stock) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
+      "valid_until, in_stock) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  // Sort runs spill next to the database: the data directory is sized for it.
+  std::string temp_dir = std::filesystem::path(path_).parent_path().string();
   return std::unique_ptr<SnapshotWriter>(new SqliteSnapshotWriter(
-      std::move(lock), c, std::move(tx), id, version, std::move(person)));
+      std::move(lock), c, std::move(tx), id, version, std::move(person),
+      temp_dir.empty() ? std::string(".") : temp_dir));
 }
 
 Result<std::optional<SnapshotInfo>> Store::CurrentSnapshot(const std::string& country,

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <array>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -66,9 +67,18 @@ class SnapshotWriter {
  public:
   virtual ~SnapshotWriter() = default;  // aborts unless committed
   virtual int64_t version() const = 0;
-  // Returns false, storing nothing, if the person key is already in this snapshot.
-  virtual Result<bool> AddPerson(const PersonKey& key, const StoredPerson& person) = 0;
-  // Adds to the count of a cell (persons in stock, or a pre-tabulated count).
+  // Buffers a person; `row` is its row in the input, for duplicate reports.
+  virtual Status AddPerson(const PersonKey& key, const StoredPerson& person, uint64_t row) = 0;
+  struct Duplicate {
+    uint64_t row = 0;  // a later row with a key an earlier row already has
+    bool in_stock = false;
+  };
+  // Sorts the buffered persons by key and reports every duplicate (the earliest
+  // row of a key is kept). With `store`, also inserts the others in key order
+  // and counts those in stock into the cells. Call once, after the last
+  // AddPerson and before Commit.
+  virtual Result<std::vector<Duplicate>> ResolvePersons(bool store) = 0;
+  // Adds to the count of a cell (a pre-tabulated count).
   virtual void AddCount(const CellKey& cell, int64_t count) = 0;
   // Writes the counts, the receipt and makes this version current, atomically.
   // The audit entry ("snapshot.commit", by `actor`) is part of the same transaction.
@@ -220,7 +230,18 @@ class Store {
   template <typename Fn>
   auto WithReader(Fn&& fn) -> decltype(fn(std::declval<sql::Connection&>()));
 
+  struct PendingAudit {
+    std::string kind, actor, detail;
+    Status result;
+    bool done = false;
+  };
+  Status WriteAuditBatch(const std::vector<PendingAudit*>& batch);
+
   std::string path_;
+  std::mutex audit_mu_;
+  std::condition_variable audit_cv_;
+  std::vector<PendingAudit*> audit_queue_;  // guarded by audit_mu_
+  bool audit_writing_ = false;              // guarded by audit_mu_
   std::mutex mu_;
   std::vector<std::unique_ptr<sql::Connection>> idle_readers_;  // guarded by mu_
   std::unique_ptr<sql::Connection> writer_;                     // guarded by writer_mu_

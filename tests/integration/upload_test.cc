@@ -2,7 +2,7 @@
 // `gateway` binary on a real deployment.
 //
 // The requests are signed by an INDEPENDENT implementation of RFC 9421 and
-// RFC 9530 written here, on libsodium alone (crypto_sign_detached,
+// RFC 9530 (tests/support/signer.h), on libsodium alone (crypto_sign_detached,
 // crypto_hash_sha256) with its own base64: nothing from
 // gateway/http/message_signatures.h, so a shared misreading of the RFCs would
 // not go unnoticed.
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "support/http_client.h"
+#include "support/signer.h"
 #include "support/test_deployment.h"
 
 namespace gw {
@@ -32,132 +33,17 @@ namespace {
 using testing::ClientResponse;
 using testing::HttpClient;
 
-// ---- The independent signer --------------------------------------------------
+// ---- The independent signer (tests/support/signer.h) ---------------------------
 
-const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string B64Encode(std::string_view in) {
-  std::string out;
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
-    out += kB64[(v >> 18) & 63];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += kB64[v & 63];
-  }
-  if (in.size() - i == 1) {
-    uint32_t v = uint32_t(uint8_t(in[i])) << 16;
-    out += kB64[(v >> 18) & 63];
-    out += kB64[(v >> 12) & 63];
-    out += "==";
-  } else if (in.size() - i == 2) {
-    uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8);
-    out += kB64[(v >> 18) & 63];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-std::string B64Decode(std::string_view in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const char* p = c == '\0' ? nullptr : std::strchr(kB64, c);
-    if (p == nullptr) continue;  // '=', whitespace
-    acc = (acc << 6) | uint32_t(p - kB64);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += char((acc >> bits) & 0xff);
-    }
-  }
-  return out;
-}
-
-std::string Sha256(std::string_view data) {
-  unsigned char h[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  return std::string(reinterpret_cast<const char*>(h), sizeof h);
-}
-
-// RFC 9530 Content-Digest with sha-256 (a Structured Field dictionary with a
-// byte sequence).
-std::string ContentDigest(std::string_view body) { return "sha-256=:" + B64Encode(Sha256(body)) + ":"; }
-
-struct Keypair {
-  std::string pk, sk;  // raw
-};
-
-Keypair FromSeed(const std::string& seed) {
-  REQUIRE(seed.size() == crypto_sign_SEEDBYTES);
-  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
-  crypto_sign_seed_keypair(pk, sk, reinterpret_cast<const unsigned char*>(seed.data()));
-  return {std::string(reinterpret_cast<char*>(pk), sizeof pk), std::string(reinterpret_cast<char*>(sk), sizeof sk)};
-}
-
-Keypair LoadKeyFile(const std::string& path) {  // what `gateway keygen` wrote: base64 seed
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return FromSeed(B64Decode(text.str()));
-}
-
-struct Signed {
-  std::string content_type, content_digest, signature_input, signature;
-};
-
-struct SignSpec {
-  std::string method = "PUT";
-  std::string target_uri;  // http://authority/path?query
-  std::string content_type;
-  std::string content_digest;
-  std::string keyid;
-  std::string nonce;
-  int64_t created = 0;
-  bool cover_content_type = true;
-};
-
-// RFC 9421 §2.5: one line per covered component, `"name": value`, then the
-// @signature-params line whose value is the serialised inner list that also
-// goes into Signature-Input.
-Signed SignRequest(const SignSpec& s, const Keypair& key) {
-  std::vector<std::pair<std::string, std::string>> covered = {
-      {"@method", s.method}, {"@target-uri", s.target_uri}, {"content-digest", s.content_digest}};
-  if (s.cover_content_type) covered.emplace_back("content-type", s.content_type);
-  std::string params = "(";
-  std::string base;
-  for (size_t i = 0; i < covered.size(); ++i) {
-    params += (i ? " \"" : "\"") + covered[i].first + "\"";
-    base += "\"" + covered[i].first + "\": " + covered[i].second + "\n";
-  }
-  params += ");created=" + std::to_string(s.created) + ";keyid=\"" + s.keyid + "\";alg=\"ed25519\";nonce=\"" +
-            s.nonce + "\"";
-  base += "\"@signature-params\": " + params;
-  unsigned char sig[crypto_sign_BYTES];
-  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(base.data()), base.size(),
-                       reinterpret_cast<const unsigned char*>(key.sk.data()));
-  Signed out;
-  out.content_type = s.content_type;
-  out.content_digest = s.content_digest;
-  out.signature_input = "sig1=" + params;
-  out.signature = "sig1=:" + B64Encode(std::string(reinterpret_cast<char*>(sig), sizeof sig)) + ":";
-  return out;
-}
-
-int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string NewNonce() {
-  unsigned char b[16];
-  randombytes_buf(b, sizeof b);
-  return B64Encode(std::string(reinterpret_cast<char*>(b), sizeof b));
-}
+using test::B64Decode;
+using test::ContentDigest;
+using test::Keypair;
+using test::LoadKeyFile;
+using test::NewNonce;
+using test::Now;
+using test::SignRequest;
+using test::SignSpec;
+using test::Signed;
 
 // ---- The scenario -------------------------------------------------------------
 

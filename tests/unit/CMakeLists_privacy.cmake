@@ -6,3 +6,4 @@ list(APPEND GW_TEST_SOURCES
   unit/storage/budget_test.cc
   unit/query/disclosure_query_test.cc)
 list(APPEND GW_TEST_SOURCES integration/budget_http_test.cc)
+list(APPEND GW_TEST_SOURCES unit/storage/person_sorter_test.cc)

@@ -64,3 +64,20 @@ TEST_CASE("the OpenAPI document lists every route and only those", "[openapi]") 
 }
 
 }  // namespace gw
+
+namespace gw {
+
+TEST_CASE("the canonical query text reads back as the same query", "[audit]") {
+  auto q = ParseAggregateQuery({{"by", "sex"}, {"age", "60+,0-4"}, {"ref_date", "2015-06-30"}});
+  REQUIRE(q.ok());
+  std::string text = http::CanonicalQuery(*q);
+  CHECK(text == "ref_date=2015-06-30&by=sex,age&age=0-4,60%2B&format=json");
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> params;
+  REQUIRE(http::ParseTarget("/v1/aggregates?" + text, 64, &path, &params).ok());
+  auto q2 = ParseAggregateQuery(params);
+  REQUIRE(q2.ok());
+  CHECK(http::CanonicalQuery(*q2) == text);
+}
+
+}  // namespace gw

@@ -198,8 +198,8 @@ std::optional<int64_t> ReleaseOneCell(const std::string& master, int64_t count) 
   };
   auto t = dc->Protect(req);
   REQUIRE(t.ok());
-  if (t->cells.empty()) return 0;  // not listed: protected value zero or less
-  return t->cells[0].value;
+  if ((*t)->cells.empty()) return 0;  // not listed: protected value zero or less
+  return (*t)->cells[0].value;
 }
 
 }  // namespace

@@ -26,9 +26,14 @@ TEST_CASE("snapshots commit atomically, version and stay listed", "[storage]") {
     auto w = s.BeginSnapshot("KAZ", "2015-06-30", "kaz-1");
     REQUIRE(w.ok());
     CHECK((*w)->version() == 1);
-    CHECK(*(*w)->AddPerson(Key(1), Person("REF", "AFG", true)));
-    CHECK_FALSE(*(*w)->AddPerson(Key(1), Person("REF", "AFG", true)));  // duplicate key
-    (*w)->AddCount({"REF", "AFG", "F", "18-59", "KZ-75"}, 1);
+    REQUIRE((*w)->AddPerson(Key(2), Person("REF", "AFG", true), 10).ok());
+    REQUIRE((*w)->AddPerson(Key(1), Person("REF", "AFG", true), 11).ok());
+    REQUIRE((*w)->AddPerson(Key(1), Person("REF", "AFG", false), 12).ok());  // duplicate key
+    auto duplicates = (*w)->ResolvePersons(true);
+    REQUIRE(duplicates.ok());
+    REQUIRE(duplicates->size() == 1);
+    CHECK((*duplicates)[0].row == 12);  // the earliest row of a key is kept
+    CHECK_FALSE((*duplicates)[0].in_stock);
     // Not committed: dropped when the writer goes away.
   }
   CHECK_FALSE(s.CurrentSnapshot("KAZ", "2015-06-30")->has_value());

@@ -1,0 +1,463 @@
+// gateway-bench: the performance targets of docs/performance.md, measured side
+// by side in one run, as ratios (shared machines are noisy; a ratio of two
+// figures taken together is what can be compared between runs).
+//
+//   gateway-bench --gateway build/bin/gateway --gwgen build/bin/gwgen --work DIR
+//                 [--persons 1000000] [--query-persons 10000000] [--runs 3]
+//                 [--connections 32] [--seconds 10] [--uzb-bytes 1000000000]
+//                 [--only ingest,memory,query,push]
+//
+// 1. ingest: `gateway ingest` of a kaz-1 file of --persons persons, end to end,
+//    against `sqlite3` importing the same number of already-normalised rows
+//    (the persons the gateway stored, exported in key order: the fastest order
+//    for SQLite) into an equivalent table in WAL mode. Median of --runs each,
+//    interleaved. Target: ratio <= 2.0.
+// 2. memory: peak RSS of those ingests and of a --uzb-bytes uzb-1 ingest.
+//    Target: <= 200 MB.
+// 3. query: --query-persons persons over the five countries under dp grants,
+//    --connections keep-alive connections for --seconds each on /healthz, on
+//    by=pop_type,coo,sex for one country and on by=coa,pop_type for all.
+//    Targets: rate ratio >= 0.5, p99 <= 10 ms. Also the first (paid, not yet
+//    computed) query of a new table.
+// 4. push: `gateway push` of the kaz-1 file: client rows/s, and the server's
+//    shared-v1 ingest rate from its own request-duration metric.
+//
+// Everything runs on 127.0.0.1; nothing leaves the machine.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <utility>  // before Asio: Boost 1.74 uses std::exchange without it
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Options {
+  std::string gateway = "build/bin/gateway", gwgen = "build/bin/gwgen", work = "bench-work";
+  long persons = 1000000, query_persons = 10000000, uzb_bytes = 1000000000;
+  int runs = 3, connections = 32, seconds = 10;
+  std::string only = "ingest,memory,query,push";
+  bool Wants(const std::string& part) const { return only.find(part) != std::string::npos; }
+};
+
+struct RunResult {
+  int status = -1;
+  double seconds = 0;
+  double max_rss_mb = 0;
+  std::string out, err;
+};
+
+// Runs a command (argv), stdin from `in` (or /dev/null), capturing stdout and
+// stderr to files; wall time and the child's peak RSS from wait4.
+RunResult Run(const std::vector<std::string>& argv, const std::string& in = "/dev/null",
+              const std::string& out_file = "") {
+  static int counter = 0;
+  std::string out = out_file.empty() ? "/tmp/gateway-bench-" + std::to_string(getpid()) + "-" +
+                                           std::to_string(counter++) + ".out"
+                                     : out_file;
+  std::string err = out + ".err";
+  auto start = Clock::now();
+  std::fflush(nullptr);  // or the child's freopen would write our buffered output again
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!freopen(in.c_str(), "r", stdin) || !freopen(out.c_str(), "w", stdout) ||
+        !freopen(err.c_str(), "w", stderr)) {
+      _exit(127);
+    }
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  RunResult r;
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.max_rss_mb = static_cast<double>(usage.ru_maxrss) * 1024 / 1e6;
+  std::ifstream o(out), e(err);
+  std::stringstream so, se;
+  so << o.rdbuf();
+  se << e.rdbuf();
+  r.out = so.str();
+  r.err = se.str();
+  if (out_file.empty()) fs::remove(out);
+  fs::remove(err);
+  return r;
+}
+
+RunResult MustRun(const std::vector<std::string>& argv, const std::string& in = "/dev/null",
+                  const std::string& out_file = "") {
+  RunResult r = Run(argv, in, out_file);
+  if (r.status != 0) {
+    std::cerr << "gateway-bench: command failed (" << r.status << "): " << argv[0] << " " << argv[1] << "\n"
+              << r.err.substr(0, 2000) << "\n";
+    std::exit(1);
+  }
+  return r;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+std::string Grants(double budget) {
+  std::string out;
+  for (const char* c : {"KAZ", "KGZ", "TJK", "TKM", "UZB"}) {
+    out += std::string("[[grant]]\ncountry = \"") + c +
+           "\"\nconsumer = \"bench\"\npop_types = [\"REF\", \"ASY\", \"STA\", \"MIG\"]\n"
+           "dimensions = [\"coa\", \"coo\", \"pop_type\", \"sex\", \"age\", \"region\"]\n"
+           "mechanism = \"dp\"\nepsilon = 0.5\nbudget = " + std::to_string(budget) + "\nthreshold = 5\n\n";
+  }
+  return out;
+}
+
+// ---- load generation ----
+
+struct LoadResult {
+  double rate = 0, p50_ms = 0, p99_ms = 0;
+  long requests = 0, errors = 0;
+};
+
+LoadResult Load(uint16_t port, const std::string& target, const std::string& token, int connections,
+                int seconds) {
+  std::vector<std::vector<double>> latencies(connections);
+  std::atomic<long> errors{0};
+  auto deadline = Clock::now() + std::chrono::seconds(seconds);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < connections; ++c) {
+    threads.emplace_back([&, c] {
+      boost::asio::io_context io;
+      beast::tcp_stream stream(io);
+      beast::error_code ec;
+      stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port), ec);
+      if (ec) {
+        ++errors;
+        return;
+      }
+      http::request<http::empty_body> req{http::verb::get, target, 11};
+      req.set(http::field::host, "127.0.0.1");
+      if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+      req.keep_alive(true);
+      beast::flat_buffer buffer;
+      while (Clock::now() < deadline) {
+        auto t0 = Clock::now();
+        http::write(stream, req, ec);
+        http::response<http::string_body> res;
+        if (!ec) http::read(stream, buffer, res, ec);
+        if (ec || res.result_int() != 200) {
+          ++errors;
+          if (ec) return;
+          continue;
+        }
+        latencies[c].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  LoadResult r;
+  r.requests = static_cast<long>(all.size());
+  r.errors = errors;
+  r.rate = static_cast<double>(all.size()) / seconds;
+  if (!all.empty()) {
+    r.p50_ms = all[all.size() / 2];
+    r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  }
+  return r;
+}
+
+double TimedGetMs(uint16_t port, const std::string& target, const std::string& token) {
+  boost::asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::authorization, "Bearer " + token);
+  auto t0 = Clock::now();
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  if (res.result_int() != 200) {
+    std::cerr << "gateway-bench: " << target << " -> " << res.result_int() << " " << res.body() << "\n";
+    std::exit(1);
+  }
+  return ms;
+}
+
+std::string Get(uint16_t port, const std::string& target, const std::string& token) {
+  boost::asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::authorization, "Bearer " + token);
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  return res.body();
+}
+
+struct Server {
+  pid_t pid = -1;
+  uint16_t port = 0;
+};
+
+Server StartServer(const Options& o, const std::string& dir) {
+  std::string out = dir + "/serve.out";
+  Server s;
+  std::fflush(nullptr);
+  s.pid = fork();
+  if (s.pid == 0) {
+    if (!freopen(out.c_str(), "w", stdout) || !freopen((dir + "/serve.log").c_str(), "w", stderr)) _exit(127);
+    execl(o.gateway.c_str(), o.gateway.c_str(), "serve", "--dir", dir.c_str(), "--listen", "127.0.0.1:0",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 600 && s.port == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::ifstream in(out);
+    std::string line;
+    if (std::getline(in, line) && line.rfind("listening on http://127.0.0.1:", 0) == 0) {
+      s.port = static_cast<uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
+    }
+  }
+  if (s.port == 0) {
+    std::cerr << "gateway-bench: the server did not start\n";
+    std::exit(1);
+  }
+  return s;
+}
+
+void StopServer(Server& s) {
+  kill(s.pid, SIGTERM);
+  int status = 0;
+  waitpid(s.pid, &status, 0);
+}
+
+const char* Verdict(bool ok) { return ok ? "PASS" : "FAIL"; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--gateway") o.gateway = v;
+    else if (k == "--gwgen") o.gwgen = v;
+    else if (k == "--work") o.work = v;
+    else if (k == "--persons") o.persons = std::stol(v);
+    else if (k == "--query-persons") o.query_persons = std::stol(v);
+    else if (k == "--uzb-bytes") o.uzb_bytes = std::stol(v);
+    else if (k == "--runs") o.runs = std::stoi(v);
+    else if (k == "--connections") o.connections = std::stoi(v);
+    else if (k == "--seconds") o.seconds = std::stoi(v);
+    else if (k == "--only") o.only = v;
+    else {
+      std::cerr << "gateway-bench: unknown option " << k << " (see the header of bench/gateway_bench.cc)\n";
+      return 2;
+    }
+  }
+  o.gateway = fs::absolute(o.gateway).string();
+  o.gwgen = fs::absolute(o.gwgen).string();
+  fs::create_directories(o.work);
+  const std::string w = fs::absolute(o.work).string();
+  const std::string kaz = w + "/kaz-1.csv";
+  bool all_pass = true;
+  std::cout << "gateway-bench: " << std::thread::hardware_concurrency() << " CPUs, work dir " << w << "\n";
+  if (!fs::exists(kaz)) {
+    MustRun({o.gwgen, "--profile", "kaz-1", "--persons", std::to_string(o.persons), "--seed", "11",
+             "--ref-date", "2023-12-31", "--invalid-rate", "0", "--out", kaz});
+  }
+
+  double ingest_rss = 0;
+  if (o.Wants("ingest")) {
+    std::vector<double> gw_times, sqlite_times;
+    std::string rows_csv = w + "/normalised.csv";
+    for (int run = 0; run < o.runs; ++run) {
+      std::string dir = w + "/ingest-" + std::to_string(run);
+      fs::remove_all(dir);
+      MustRun({o.gateway, "init", dir});
+      RunResult r = MustRun({o.gateway, "ingest", "--dir", dir, "--country", "KAZ", "--ref-date", "2023-12-31",
+                             "--profile", "kaz-1", kaz});
+      gw_times.push_back(r.seconds);
+      ingest_rss = std::max(ingest_rss, r.max_rss_mb);
+      if (run == 0) {
+        MustRun({"sqlite3", "-csv", dir + "/data/gateway.db",
+                 "SELECT snapshot_id, hex(person_key), pop_type, coo, sex, age, region, reg_month, valid_until, "
+                 "in_stock FROM persons"},
+                "/dev/null", rows_csv);
+      }
+      fs::remove_all(dir);
+      std::string db = w + "/sqlite-" + std::to_string(run) + ".db";
+      fs::remove(db);
+      fs::remove(db + "-wal");
+      fs::remove(db + "-shm");
+      Write(w + "/import.sql",
+            "PRAGMA journal_mode=WAL;\nCREATE TABLE persons (snapshot_id INTEGER NOT NULL, person_key BLOB NOT "
+            "NULL, pop_type TEXT NOT NULL, coo TEXT NOT NULL, sex TEXT NOT NULL, age TEXT NOT NULL, region TEXT "
+            "NOT NULL, reg_month TEXT NOT NULL, valid_until TEXT, in_stock INTEGER NOT NULL, PRIMARY KEY "
+            "(snapshot_id, person_key)) WITHOUT ROWID;\n.mode csv\n.import " + rows_csv + " persons\n");
+      RunResult s = MustRun({"sqlite3", db}, w + "/import.sql");
+      sqlite_times.push_back(s.seconds);
+      fs::remove(db);
+      fs::remove(db + "-wal");
+      fs::remove(db + "-shm");
+    }
+    double g = Median(gw_times), s = Median(sqlite_times), ratio = g / s;
+    bool ok = ratio <= 2.0;
+    all_pass &= ok;
+    std::printf("\n[ingest] %ld kaz-1 persons, median of %d\n", o.persons, o.runs);
+    std::printf("  gateway ingest (parse, validate, pseudonymise, store, commit): %.2f s  (%.0f rows/s)\n", g,
+                o.persons / g);
+    std::printf("  sqlite3 .import of the normalised rows (WAL, key order):      %.2f s\n", s);
+    std::printf("  ratio %.2f (target <= 2.0)  %s\n", ratio, Verdict(ok));
+  }
+
+  if (o.Wants("memory")) {
+    std::string uzb = w + "/uzb-1.json";
+    if (!fs::exists(uzb)) {
+      MustRun({o.gwgen, "--profile", "uzb-1", "--min-bytes", std::to_string(o.uzb_bytes), "--seed", "12",
+               "--ref-date", "2023-12-31", "--invalid-rate", "0", "--out", uzb});
+    }
+    std::string dir = w + "/memory";
+    fs::remove_all(dir);
+    MustRun({o.gateway, "init", dir});
+    if (ingest_rss == 0) {
+      ingest_rss = MustRun({o.gateway, "ingest", "--dir", dir, "--country", "KAZ", "--ref-date", "2023-12-31",
+                            "--profile", "kaz-1", kaz}).max_rss_mb;
+    }
+    RunResult r = MustRun({o.gateway, "ingest", "--dir", dir, "--country", "UZB", "--ref-date", "2023-12-31",
+                           "--profile", "uzb-1", uzb});
+    fs::remove_all(dir);
+    bool ok = ingest_rss <= 200 && r.max_rss_mb <= 200;
+    all_pass &= ok;
+    std::printf("\n[memory] peak RSS\n  kaz-1, %ld persons: %.0f MB\n  uzb-1, %.2f GB: %.0f MB in %.1f s\n"
+                "  target <= 200 MB  %s\n",
+                o.persons, ingest_rss, fs::file_size(uzb) / 1e9, r.max_rss_mb, r.seconds, Verdict(ok));
+  }
+
+  if (o.Wants("query") || o.Wants("push")) {
+    std::string dir = w + "/query";
+    bool fresh = !fs::exists(dir + "/gateway.toml");
+    if (fresh) {
+      MustRun({o.gateway, "init", dir});
+      auto t0 = Clock::now();
+      const char* profiles[][3] = {{"KAZ", "kaz-1", "csv"}, {"KGZ", "kgz-1", "xml"}, {"TJK", "tjk-1", "csv"},
+                                   {"TKM", "tkm-1", "csv"}, {"UZB", "uzb-1", "json"}};
+      for (auto& p : profiles) {
+        std::string file = w + "/q-" + p[1] + "." + p[2];
+        MustRun({o.gwgen, "--profile", p[1], "--persons", std::to_string(o.query_persons / 5), "--seed", "13",
+                 "--ref-date", "2023-12-31", "--invalid-rate", "0", "--out", file});
+        MustRun({o.gateway, "ingest", "--dir", dir, "--country", p[0], "--ref-date", "2023-12-31", "--profile",
+                 p[1], file});
+        fs::remove(file);
+      }
+      std::printf("\n[query data] %ld persons over five countries generated and ingested in %.0f s\n",
+                  o.query_persons, std::chrono::duration<double>(Clock::now() - t0).count());
+      Write(dir + "/policies/bench.toml", Grants(100.0));
+      Write(dir + "/token", FirstLine(MustRun({o.gateway, "consumer", "add", "bench", "--dir", dir}).out));
+      Write(dir + "/operator", FirstLine(MustRun({o.gateway, "consumer", "add", "ops", "--dir", dir, "--role",
+                                                  "operator"}).out));
+      MustRun({o.gateway, "keygen", "--out", w + "/kaz"});
+      MustRun({o.gateway, "country", "add", "KAZ", "--dir", dir, "--pubkey", w + "/kaz.pub"});
+    }
+    std::string token, op;
+    std::getline(std::ifstream(dir + "/token"), token);
+    std::getline(std::ifstream(dir + "/operator"), op);
+    Server server = StartServer(o, dir);
+
+    if (o.Wants("query")) {
+      const std::string one = "/v1/aggregates?ref_date=2023-12-31&coa=KAZ&by=pop_type,coo,sex";
+      const std::string all = "/v1/aggregates?ref_date=2023-12-31&by=coa,pop_type";
+      double first_one = TimedGetMs(server.port, one, token);
+      double first_all = TimedGetMs(server.port, all, token);
+      double repeat_one = TimedGetMs(server.port, one, token);
+      LoadResult h = Load(server.port, "/healthz", "", o.connections, o.seconds);
+      LoadResult a = Load(server.port, one, token, o.connections, o.seconds);
+      LoadResult b = Load(server.port, all, token, o.connections, o.seconds);
+      std::printf("\n[query] %ld persons stored, %d keep-alive connections, %d s each\n", o.query_persons,
+                  o.connections, o.seconds);
+      std::printf("  first query of a new table (budget debit, noise over its domain): by=pop_type,coo,sex "
+                  "%.1f ms; by=coa,pop_type %.1f ms; a repeat %.1f ms\n", first_one, first_all, repeat_one);
+      auto line = [&](const char* name, const LoadResult& r) {
+        std::printf("  %-32s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  (%ld requests, %ld errors)\n", name, r.rate,
+                    r.p50_ms, r.p99_ms, r.requests, r.errors);
+      };
+      line("/healthz", h);
+      line("by=pop_type,coo,sex (KAZ)", a);
+      line("by=coa,pop_type (all five)", b);
+      for (const auto& [name, r] : {std::pair<const char*, LoadResult>{"by=pop_type,coo,sex", a}, {"by=coa,pop_type", b}}) {
+        double ratio = r.rate / h.rate;
+        bool ok = ratio >= 0.5 && r.p99_ms <= 10 && r.errors == 0;
+        all_pass &= ok;
+        std::printf("  %-20s ratio to /healthz %.2f (target >= 0.5), p99 %.2f ms (target <= 10)  %s\n", name,
+                    ratio, r.p99_ms, Verdict(ok));
+      }
+    }
+
+    if (o.Wants("push")) {
+      std::string url = "http://127.0.0.1:" + std::to_string(server.port);
+      // A reference date of its own (a day later each run), so each push is a new snapshot.
+      static const char* kDates[] = {"2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"};
+      std::string date = kDates[std::time(nullptr) % 5];
+      RunResult r = MustRun({o.gateway, "push", "--url", url, "--key", w + "/kaz.key", "--country", "KAZ",
+                             "--ref-date", date, "--profile", "kaz-1", kaz});
+      std::string metrics = Get(server.port, "/metrics", op);
+      // The server's own time for the upload: the PUT route's duration sum.
+      double server_seconds = 0;
+      std::istringstream lines(metrics);
+      std::string l;
+      const std::string key =
+          "gateway_http_request_duration_seconds_sum{route=\"/v1/snapshots/{country}/{ref_date}\"} ";
+      while (std::getline(lines, l)) {
+        if (l.rfind(key, 0) == 0) server_seconds = std::stod(l.substr(key.size()));
+      }
+      std::printf("\n[push] %ld kaz-1 persons with gateway push (adapter and pseudonymisation on the ministry "
+                  "side, signed shared-v1 upload)\n", o.persons);
+      std::printf("  client: %.1f s end to end, %.0f rows/s\n", r.seconds, o.persons / r.seconds);
+      if (server_seconds > 0) {
+        std::printf("  server: shared-v1 upload ingested in %.1f s, %.0f rows/s\n", server_seconds,
+                    o.persons / server_seconds);
+      }
+    }
+    StopServer(server);
+  }
+  std::printf("\n%s\n", all_pass ? "all targets met" : "SOME TARGETS MISSED");
+  return all_pass ? 0 : 1;
+}

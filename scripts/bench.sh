@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The performance benchmark (docs/performance.md): builds gwgen, gateway and
+# gateway-bench in a release build, generates its own data (deterministic by
+# seed) and prints every figure with its target.
+#
+#   scripts/bench.sh [gateway-bench options]     e.g. scripts/bench.sh --runs 3 --seconds 10
+#
+# Environment: BUILD_DIR (default build-bench), WORK_DIR (default bench-work; the
+# 10,000,000-person query deployment is kept there between runs), JOBS.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash scripts/bootstrap.sh
+build=${BUILD_DIR:-$root/build-bench}
+work=${WORK_DIR:-$root/bench-work}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j "${JOBS:-$(nproc)}" --target gateway gwgen gateway-bench >/dev/null
+exec "$build/bin/gateway-bench" --gateway "$build/bin/gateway" --gwgen "$build/bin/gwgen" --work "$work" "$@"
