@@ -104,7 +104,8 @@ show "IOM asking for refugees, which no country granted it" "$iom" "/v1/aggregat
 
 cat <<EOT
 
-The demo gateway is running at $url (log: demo/server.log). Try next:
+The demo gateway is running at $url (log: demo/server.log).
+Web console: $url/console/ (sign in with a token from demo/tokens.env: unhcr, iom or secretariat). Try next:
   source demo/tokens.env
   curl -H "Authorization: Bearer \$unhcr" "$url/v1/aggregates?ref_date=2015-06-30&by=coa,pop_type"
   curl -H "Authorization: Bearer \$unhcr" "$url/v1/aggregates?ref_date=2015-06-30&by=pop_type&format=csv"

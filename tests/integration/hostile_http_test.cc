@@ -271,8 +271,8 @@ TEST_CASE("reliability: hostile HTTP leaves the server answering normal clients"
   }
   CHECK(slow_closed_by_server == kSlow);
 
-  // 3. Clients that pipeline 300 requests for large answers and never read.
-  constexpr int kDeaf = 20, kPipelined = 300;
+  // 3. Clients that pipeline 1000 requests for large answers and never read.
+  constexpr int kDeaf = 20, kPipelined = 1000;
   std::vector<int> deaf;
   for (int i = 0; i < kDeaf; ++i) {
     int fd = test::ConnectLoopback(port, 4096);
