@@ -205,7 +205,8 @@ class Output {
 };
 
 inline char* Put(char* p, std::string_view s) {
-  std::memcpy(p, s.data(), s.size());
+  // An empty view may have a null data(): memcpy from null is undefined even for 0 bytes (UBSan).
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
   return p + s.size();
 }
 inline char* Put2(char* p, int v) {

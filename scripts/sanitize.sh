@@ -8,7 +8,8 @@
 #     streaming included), [budget] (the ledger and the HTTP race of 12
 #     clients), [upload] (signed uploads against the real server), [metrics],
 #     [hostile] (slowloris and non-reading clients) and [soak] (mixed load,
-#     then SIGTERM with uploads in flight; GW_SOAK_SECONDS, default 10 here).
+#     then SIGTERM with uploads in flight, and the upload/audit deadlock
+#     regression; GW_SOAK_SECONDS, default 10 here).
 #
 # The `gateway` binary the integration tests start is built with the same
 # sanitizer, so races and memory errors inside the server count too. Every
@@ -67,9 +68,12 @@ check_reports() {  # DIR
 run_asan() {
   configure_and_build "$asan_dir" "-fsanitize=address,undefined -fno-sanitize-recover=undefined"
   local logs=$root/$asan_dir/sanitizer-logs t0=$SECONDS
-  rm -rf "$logs" && mkdir -p "$logs"
+  # World-writable: the storage test runs the gateway as "nobody" when it is root.
+  rm -rf "$logs" && mkdir -p "$logs" && chmod 1777 "$logs"
   export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:log_path=$logs/asan"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan"
+  # Smaller loads for the reliability tests, which ctest bounds at 120 s each.
+  export GW_SOAK_SECONDS=${GW_SOAK_SECONDS:-10} GW_CRASH_PERSONS=${GW_CRASH_PERSONS:-20000}
   local rc=0
   (cd "$asan_dir" && ctest --output-on-failure -j "$jobs" --timeout 900) || rc=$?
   unset ASAN_OPTIONS UBSAN_OPTIONS
@@ -81,7 +85,7 @@ run_asan() {
 run_tsan() {
   configure_and_build "$tsan_dir" "-fsanitize=thread"
   local logs=$root/$tsan_dir/sanitizer-logs t0=$SECONDS
-  rm -rf "$logs" && mkdir -p "$logs"
+  rm -rf "$logs" && mkdir -p "$logs" && chmod 1777 "$logs"
   local tests=$root/$tsan_dir/bin/gateway_tests
   # Kernels with high mmap entropy break TSan's memory layout: run without ASLR then.
   local prefix=()
@@ -90,7 +94,7 @@ run_tsan() {
     echo "sanitize: TSan needs ASLR off on this kernel; running under setarch -R"
   fi
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:history_size=4:log_path=$logs/tsan"
-  export GW_SOAK_SECONDS=${GW_SOAK_SECONDS:-10}
+  export GW_SOAK_SECONDS=${GW_SOAK_SECONDS:-10} GW_CRASH_PERSONS=${GW_CRASH_PERSONS:-20000}
   local rc=0
   (cd "$tsan_dir/tests" && timeout 1800 "${prefix[@]}" "$tests" "$tsan_tags" --durations yes) || rc=$?
   unset TSAN_OPTIONS

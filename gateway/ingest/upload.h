@@ -3,9 +3,11 @@
 // uncommitted snapshot and is never held whole in memory.
 //
 // The network side pushes chunks with Push() (bounded queue: Push reports when
-// the next chunk may come) and ends with Close(status). The worker reads them
-// through a ByteSource, hashes them with the digest the client declared, and
-// commits only if that digest matches.
+// the next chunk may come) and ends with Close(status). The worker writes them
+// to a spool file beside the database (unlinked at once) and, once the body is
+// complete, ingests that file: the store's write transaction is never held
+// while waiting for the network. The body is hashed with the digest the
+// client declared, and the snapshot commits only if that digest matches.
 //
 // Thread-safety: Push/Close from one thread (the network side); callbacks run
 // on the worker thread or the caller's.
@@ -42,6 +44,7 @@ class UploadIngest {
  private:
   class QueueSource;
   void Run();
+  Result<Receipt> SpoolAndIngest();
 
   Store& store_;
   KeyRing& keys_;

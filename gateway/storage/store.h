@@ -222,6 +222,9 @@ class Store {
   // PRAGMA quick_check on a read connection; used at start-up.
   Status CheckIntegrity();
 
+  // The database file (its directory also holds temporary files of ingests).
+  const std::string& path() const { return path_; }
+
  private:
   explicit Store(std::string path) : path_(std::move(path)) {}
   class Reader;
