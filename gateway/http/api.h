@@ -63,7 +63,8 @@ class Api {
   // Audits the release of `results` (query text, countries, epsilon spent,
   // digest of the body) and signs the response; withheld if the audit fails.
   Response Release(const Principal& who, const std::string& query_text,
-                   const std::vector<const AggregateResult*>& results, Response r);
+                   const std::vector<const AggregateResult*>& results, Response r,
+                   std::string body_sha256 = {});
   Response Codelists(const Request& request);
   Response Codelist(const Request& request);
   // PUT /v1/snapshots/{country}/{ref_date}: checks the RFC 9421 signature from

@@ -163,8 +163,10 @@ Result<SignatureHeaders> Sign(const SignOptions& o, const SignatureContext& ctx,
 std::string ContentDigestSha256(std::string_view body) {
   Sha256 h;
   h.Update(body);
-  return "sha-256=:" + ToBase64(h.Final()) + ":";
+  return ContentDigestFromSha256(h.Final());
 }
+
+std::string ContentDigestFromSha256(std::string_view raw_sha256) { return "sha-256=:" + ToBase64(raw_sha256) + ":"; }
 
 Result<ExpectedDigest> ParseContentDigest(std::string_view field) {
   auto dict = sf::ParseDictionary(field);

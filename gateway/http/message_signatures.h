@@ -76,6 +76,8 @@ Result<SignatureHeaders> Sign(const SignOptions& options, const SignatureContext
 
 // "sha-256=:<base64>:" for `body`.
 std::string ContentDigestSha256(std::string_view body);
+// The same field from a SHA-256 computed elsewhere (32 raw bytes).
+std::string ContentDigestFromSha256(std::string_view raw_sha256);
 
 // The strongest supported digest in a Content-Digest field.
 struct ExpectedDigest {

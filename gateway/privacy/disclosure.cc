@@ -6,6 +6,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "gateway/common/lru_cache.h"
 #include "gateway/privacy/noise.h"
 #include "gateway/privacy/sdc.h"
 #include "gateway/schema/codelists.h"
@@ -198,45 +199,6 @@ Result<ProtectedTable> ProtectDp(const ProtectionRequest& req, const DisclosureS
 
 using Lattice = std::vector<sdc::Cell>;
 
-// A least-recently-used cache of immutable values, bounded by the total of
-// their costs (cells), so memory stays bounded whatever the tables' sizes.
-template <typename T>
-class LruCache {
- public:
-  explicit LruCache(size_t capacity) : capacity_(capacity) {}
-  std::shared_ptr<const T> Get(const std::string& key) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = map_.find(key);
-    if (it == map_.end()) return nullptr;
-    order_.splice(order_.begin(), order_, it->second.position);
-    return it->second.value;
-  }
-  void Put(const std::string& key, std::shared_ptr<const T> value, size_t cost) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (map_.count(key) != 0 || cost > capacity_) return;
-    order_.push_front(key);
-    map_[key] = Entry{std::move(value), cost, order_.begin()};
-    used_ += cost;
-    while (used_ > capacity_) {
-      auto victim = map_.find(order_.back());
-      used_ -= victim->second.cost;
-      map_.erase(victim);
-      order_.pop_back();
-    }
-  }
-
- private:
-  struct Entry {
-    std::shared_ptr<const T> value;
-    size_t cost = 0;
-    std::list<std::string>::iterator position;
-  };
-  const size_t capacity_;
-  std::mutex mu_;
-  std::list<std::string> order_;  // most recent first; guarded by mu_
-  std::map<std::string, Entry> map_;  // guarded by mu_
-  size_t used_ = 0;                   // guarded by mu_
-};
 using LatticeCache = LruCache<Lattice>;
 
 // The protected table's dimensions: the query's own (never coa), in lattice

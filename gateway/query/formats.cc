@@ -299,15 +299,16 @@ std::optional<OutputFormat> FormatFromAccept(std::string_view accept) {
 RenderedBody Render(const AggregateResult& result, OutputFormat format) {
   switch (format) {
     case OutputFormat::kCsv:
-      return {"text/csv; charset=utf-8", result.ToCsv()};
+      return {"text/csv; charset=utf-8", result.ToCsv(), {}};
     case OutputFormat::kSdmxCsv:
-      return {"application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8", ToSdmxCsv(result)};
+      return {"application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8", ToSdmxCsv(result), {}};
     case OutputFormat::kSdmxJson:
-      return {"application/vnd.sdmx.data+json; version=2.0.0; charset=utf-8", ToSdmxJson(result)};
+      return {"application/vnd.sdmx.data+json; version=2.0.0; charset=utf-8", ToSdmxJson(result), {}};
     case OutputFormat::kJson:
       break;
   }
-  return {"application/json", result.ToJson()};
+  AggregateResult::RenderedJson json = result.RenderJson();
+  return {"application/json", std::move(json.body), std::move(json.sha256)};
 }
 
 std::string SdmxStructureId() {

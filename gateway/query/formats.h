@@ -47,6 +47,7 @@ std::optional<OutputFormat> FormatFromAccept(std::string_view accept);
 struct RenderedBody {
   std::string content_type;
   std::string body;
+  std::string sha256;  // of body, raw (32 bytes), when the renderer had it; else empty
 };
 
 // The answer in `format`, with its Content-Type:

@@ -41,6 +41,55 @@ std::string CoverageGap(const Grant* grant, const AggregateQuery& q, std::vector
   return {};
 }
 
+// One country's part of an answer.
+struct Part {
+  const SnapshotInfo* snapshot;
+  const Grant* grant;
+  std::shared_ptr<const ProtectedTable> table;
+};
+
+// The cells of the parts not refused, combined by the rule in the header, in
+// key order (the order of q.by, coa filled from each part's snapshot).
+CellList CombineParts(const AggregateQuery& q, const std::vector<Part>& parts, const std::vector<bool>& refused,
+                      bool coa_margin) {
+  struct Combined {
+    std::optional<int64_t> value = 0;
+    char status = 'A';
+  };
+  std::map<std::vector<std::string>, Combined> combined;
+  auto add = [&](std::vector<std::string> key, const ProtectedCell& cell) {
+    Combined& c = combined[std::move(key)];
+    if (cell.status == 'Q' || !cell.value || !c.value) {
+      c.value.reset();
+      c.status = 'Q';
+    } else {
+      *c.value += *cell.value;
+      if (cell.status == 'E') c.status = 'E';
+    }
+  };
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (refused[i]) continue;
+    const Part& p = parts[i];
+    for (const auto& cell : p.table->cells) {
+      std::vector<std::string> key;
+      key.reserve(q.by.size());
+      size_t next = 0;
+      for (Dim d : q.by) key.push_back(d == Dim::kCoa ? p.snapshot->country : cell.values[next++]);
+      if (coa_margin) {
+        std::vector<std::string> total_key = key;
+        for (size_t j = 0; j < q.by.size(); ++j)
+          if (q.by[j] == Dim::kCoa) total_key[j] = kTotalCode;
+        add(std::move(total_key), cell);
+      }
+      add(std::move(key), cell);
+    }
+  }
+  std::vector<ResultCell> cells;
+  cells.reserve(combined.size());
+  for (auto& [key, c] : combined) cells.push_back(ResultCell{key, c.value, c.status});
+  return CellList(std::move(cells));
+}
+
 }  // namespace
 
 Result<AggregateResult> QueryEngine::Aggregate(const AggregateQuery& q, const Principal& who) {
@@ -69,11 +118,6 @@ Result<AggregateResult> QueryEngine::Aggregate(const AggregateQuery& q, const Pr
   for (Dim d : q.by)
     if (d != Dim::kCoa) part_dims.push_back(d);
 
-  struct Part {
-    const SnapshotInfo* snapshot;
-    const Grant* grant;
-    std::shared_ptr<const ProtectedTable> table;
-  };
   std::vector<Part> parts;
   bool any_grant_gap = false;
   for (const SnapshotInfo& snap : snapshots) {
@@ -157,41 +201,29 @@ Result<AggregateResult> QueryEngine::Aggregate(const AggregateQuery& q, const Pr
     if (explicit_countries && !refusals.empty()) return Status::ResourceExhausted(refusals);
   }
 
-  struct Combined {
-    std::optional<int64_t> value = 0;
-    char status = 'A';
-  };
-  std::map<std::vector<std::string>, Combined> combined;
+  // The combination depends only on the parts' protected tables, the order of
+  // `by` and the coa margin: reuse it when those are the same.
   const bool coa_margin = q.totals && q.BreaksDown(Dim::kCoa);
-  auto add = [&](std::vector<std::string> key, const ProtectedCell& cell) {
-    Combined& c = combined[std::move(key)];
-    if (cell.status == 'Q' || !cell.value || !c.value) {
-      c.value.reset();
-      c.status = 'Q';
-    } else {
-      *c.value += *cell.value;
-      if (cell.status == 'E') c.status = 'E';
-    }
-  };
+  std::string combination_key = coa_margin ? "T|" : "-|";
+  for (Dim d : q.by) combination_key += std::string(DimName(d)) + ",";
+  auto combination = std::make_shared<Combination>();
   for (size_t i = 0; i < parts.size(); ++i) {
     if (refused[i]) continue;
     const Part& p = parts[i];
     result.included.push_back(p.snapshot->country);
     result.sources.push_back({p.snapshot->country, p.snapshot->version, p.snapshot->digest,
                               MechanismName(p.grant->mechanism)});
-    for (const auto& cell : p.table->cells) {
-      // Key in the order of q.by, with coa filled from the snapshot.
-      std::vector<std::string> key;
-      size_t next = 0;
-      for (Dim d : q.by) key.push_back(d == Dim::kCoa ? p.snapshot->country : cell.values[next++]);
-      if (coa_margin) {
-        std::vector<std::string> total_key = key;
-        for (size_t j = 0; j < q.by.size(); ++j)
-          if (q.by[j] == Dim::kCoa) total_key[j] = kTotalCode;
-        add(std::move(total_key), cell);
-      }
-      add(std::move(key), cell);
-    }
+    char address[32];
+    std::snprintf(address, sizeof address, "%p", static_cast<const void*>(p.table.get()));
+    combination_key += "|" + p.snapshot->country + ":" + address;
+    combination->tables.push_back(p.table);
+  }
+  if (auto hit = combinations_.Get(combination_key)) {
+    result.cells = hit->cells;
+  } else {
+    result.cells = CombineParts(q, parts, refused, coa_margin);
+    combination->cells = result.cells;
+    combinations_.Put(combination_key, std::move(combination), result.cells.size() + 1);
   }
   if (result.included.empty()) {
     std::string why;
@@ -200,7 +232,6 @@ Result<AggregateResult> QueryEngine::Aggregate(const AggregateQuery& q, const Pr
     if (any_grant_gap) return Status::PermissionDenied("no country's grant covers this query (" + why + ")");
     if (!result.excluded.empty()) return Status::Unavailable("no country could answer (" + why + ")");
   }
-  for (auto& [key, c] : combined) result.cells.push_back(ResultCell{key, c.value, c.status});
   return result;
 }
 
@@ -242,19 +273,22 @@ void AppendJsonString(std::string& out, std::string_view s) {
 
 }  // namespace
 
-std::string AggregateResult::ToJson() const {
-  // The cells are written directly: they are most of the answer, and building
-  // a JSON tree for them first would allocate per field on the hot path.
-  nlohmann::ordered_json head;
-  head["ref_date"] = ref_date;
-  auto& by_json = head["by"] = nlohmann::ordered_json::array();
-  for (Dim d : by) by_json.push_back(std::string(DimName(d)));
-  std::string out = head.dump();
-  out.pop_back();  // the closing brace: the cells follow
+std::shared_ptr<const CellList::Json> CellList::RenderJson(const std::string& head,
+                                                          const std::vector<Dim>& by) const {
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    if (shared_->json && shared_->json->head == head) return shared_->json;
+  }
+  // Written directly: the cells are most of the answer, and building a JSON
+  // tree for them first would allocate per field.
+  auto json = std::make_shared<Json>();
+  json->head = head;
+  std::string& out = json->text;
+  out.reserve(head.size() + 16 + shared_->cells.size() * (24 + 16 * by.size()));
+  out = head;
   out += ",\"cells\":[";
-  out.reserve(out.size() + cells.size() * (24 + 16 * by.size()));
-  for (size_t i = 0; i < cells.size(); ++i) {
-    const auto& c = cells[i];
+  for (size_t i = 0; i < shared_->cells.size(); ++i) {
+    const auto& c = shared_->cells[i];
     out += i == 0 ? "{" : ",{";
     for (size_t k = 0; k < by.size(); ++k) {
       AppendJsonString(out, DimName(by[k]));
@@ -269,7 +303,23 @@ std::string AggregateResult::ToJson() const {
     out += "\"}";
   }
   out += "]";
+  json->state.Update(out);
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  shared_->json = json;
+  return json;
+}
 
+AggregateResult::RenderedJson AggregateResult::RenderJson() const {
+  nlohmann::ordered_json head;
+  head["ref_date"] = ref_date;
+  auto& by_json = head["by"] = nlohmann::ordered_json::array();
+  for (Dim d : by) by_json.push_back(std::string(DimName(d)));
+  std::string head_text = head.dump();
+  head_text.pop_back();  // the closing brace: the cells follow
+  std::shared_ptr<const CellList::Json> prefix = cells.RenderJson(head_text, by);
+
+  // What follows the cells differs between consumers and between repeats (the
+  // budget spent so far), so it is rendered each time.
   nlohmann::ordered_json j;
   auto& countries = j["countries"];
   countries["included"] = included;
@@ -293,9 +343,15 @@ std::string AggregateResult::ToJson() const {
     }
   }
   std::string tail = j.dump();
-  out += ",";
-  out.append(tail, 1, std::string::npos);  // without its opening brace
-  return out;
+  tail[0] = ',';  // its opening brace: it continues the object
+  RenderedJson rendered;
+  rendered.body.reserve(prefix->text.size() + tail.size());
+  rendered.body = prefix->text;
+  rendered.body += tail;
+  Sha256 digest = prefix->state;
+  digest.Update(tail);
+  rendered.sha256 = digest.Final();
+  return rendered;
 }
 
 std::string AggregateResult::ToCsv() const {

@@ -60,7 +60,19 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mo
   return std::unique_ptr<Connection>(new Connection(db));
 }
 
-Connection::~Connection() { sqlite3_close_v2(db_); }
+Connection::~Connection() {
+  for (auto& [sql, stmt] : idle_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+void Connection::Recycle(sqlite3_stmt* stmt) {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  // Statements built from varying SQL (the counts reader's) could fill the
+  // map without bound: keep a few dozen, finalize the rest.
+  if (idle_.size() < kMaxIdleStatements && idle_.try_emplace(sqlite3_sql(stmt), stmt).second) return;
+  sqlite3_finalize(stmt);
+}
 
 Status Connection::Error(const std::string& what) const {
   int rc = sqlite3_extended_errcode(db_);
@@ -102,6 +114,11 @@ Status Connection::Exec(const std::string& sql) {
 }
 
 Result<Statement> Connection::Prepare(std::string_view sql) {
+  if (auto it = idle_.find(sql); it != idle_.end()) {
+    sqlite3_stmt* stmt = it->second;
+    idle_.erase(it);
+    return Statement(stmt, this);
+  }
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                          &stmt, nullptr) != SQLITE_OK) {
@@ -115,7 +132,7 @@ int Connection::Changes() const { return sqlite3_changes(db_); }
 
 Statement& Statement::operator=(Statement&& o) noexcept {
   if (this != &o) {
-    sqlite3_finalize(stmt_);
+    if (stmt_ != nullptr) conn_->Recycle(stmt_);
     stmt_ = o.stmt_;
     conn_ = o.conn_;
     o.stmt_ = nullptr;
@@ -123,7 +140,9 @@ Statement& Statement::operator=(Statement&& o) noexcept {
   return *this;
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  if (stmt_ != nullptr) conn_->Recycle(stmt_);
+}
 
 Statement& Statement::Bind(int index, int64_t value) {
   sqlite3_bind_int64(stmt_, index, value);

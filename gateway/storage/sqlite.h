@@ -2,8 +2,15 @@
 // and transactions, reporting failures as Status values. Only prepared
 // statements with bound parameters are used; SQL text never contains data.
 //
+// A connection keeps the statements it has compiled: when a Statement is
+// destroyed its compiled form goes back to the connection (reset, bindings
+// cleared), and the next Prepare() of the same SQL text takes it instead of
+// compiling again, which is much of the cost of a short query. Statements in
+// use are never shared: a second Prepare() of SQL that is in use compiles anew.
+//
 // Thread-safety: a Connection and its Statements belong to one thread at a
-// time (SQLite's multi-thread mode); use one connection per thread.
+// time (SQLite's multi-thread mode); use one connection per thread. Statements
+// must be destroyed before their connection.
 #pragma once
 
 #include <sqlite3.h>
@@ -13,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "gateway/common/status.h"
 
@@ -37,8 +45,19 @@ class Connection {
   Status Error(const std::string& what) const;
 
  private:
+  friend class Statement;
   explicit Connection(sqlite3* db) : db_(db) {}
+  void Recycle(sqlite3_stmt* stmt);
+
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  static constexpr size_t kMaxIdleStatements = 64;
+
   sqlite3* db_;
+  // Compiled statements not in use, by SQL text.
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> idle_;
 };
 
 class Statement {

@@ -350,4 +350,42 @@ TEST_CASE("the global epsilon cap per snapshot applies across consumers", "[dp][
   CHECK(third.status().message().find("all consumers together") != std::string::npos);
 }
 
+TEST_CASE("repeated answers share their cells, and each body's digest covers exactly its bytes", "[dp][query]") {
+  Fixture f;
+  f.t.WritePolicy("kaz.toml", DpGrant("unhcr"));
+  auto first = f.Ask({{"ref_date", "2015-06-30"}, {"by", "pop_type,coo,sex"}});
+  auto again = f.Ask({{"ref_date", "2015-06-30"}, {"by", "pop_type,coo,sex"}});
+  INFO((first.ok() ? std::string() : first.status().message()));
+  REQUIRE(first.ok());
+  REQUIRE(again.ok());
+  REQUIRE(!first->cells.empty());
+  // The same protected table combined the same way: one shared cell list.
+  CHECK(&first->cells.vec() == &again->cells.vec());
+  // A different order of `by` is a different combination.
+  auto reordered = f.Ask({{"ref_date", "2015-06-30"}, {"by", "sex,pop_type,coo"}});
+  REQUIRE(reordered.ok());
+  CHECK(&reordered->cells.vec() != &first->cells.vec());
+  CHECK(reordered->cells.size() == first->cells.size());
+
+  auto sha256 = [](const std::string& body) {
+    Sha256 h;
+    h.Update(body);
+    return h.Final();
+  };
+  // The first answer paid, the repeat did not: different budget figures after
+  // the shared cells, and each digest is of its own body.
+  AggregateResult::RenderedJson a = first->RenderJson(), b = again->RenderJson();
+  CHECK(a.body != b.body);
+  CHECK(a.sha256 == sha256(a.body));
+  CHECK(b.sha256 == sha256(b.body));
+  CHECK(nlohmann::json::parse(a.body)["cells"] == nlohmann::json::parse(b.body)["cells"]);
+  // A result whose head changed is rendered anew, not from the other head's text.
+  AggregateResult other = *again;
+  other.ref_date = "2015-07-01";
+  AggregateResult::RenderedJson c = other.RenderJson();
+  CHECK(nlohmann::json::parse(c.body)["ref_date"] == "2015-07-01");
+  CHECK(c.sha256 == sha256(c.body));
+  CHECK(nlohmann::json::parse(b.body)["ref_date"] == "2015-06-30");
+}
+
 }  // namespace gw
