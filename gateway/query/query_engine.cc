@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
-#include <nlohmann/json.hpp>
 
 #include "gateway/schema/codelists.h"
 
@@ -310,40 +309,60 @@ std::shared_ptr<const CellList::Json> CellList::RenderJson(const std::string& he
 }
 
 AggregateResult::RenderedJson AggregateResult::RenderJson() const {
-  nlohmann::ordered_json head;
-  head["ref_date"] = ref_date;
-  auto& by_json = head["by"] = nlohmann::ordered_json::array();
-  for (Dim d : by) by_json.push_back(std::string(DimName(d)));
-  std::string head_text = head.dump();
-  head_text.pop_back();  // the closing brace: the cells follow
-  std::shared_ptr<const CellList::Json> prefix = cells.RenderJson(head_text, by);
+  // Written by hand, like the cells: this runs for every answer.
+  std::string head = "{\"ref_date\":";
+  AppendJsonString(head, ref_date);
+  head += ",\"by\":[";
+  for (size_t i = 0; i < by.size(); ++i) {
+    if (i > 0) head.push_back(',');
+    AppendJsonString(head, DimName(by[i]));
+  }
+  head.push_back(']');
+  std::shared_ptr<const CellList::Json> prefix = cells.RenderJson(head, by);
 
   // What follows the cells differs between consumers and between repeats (the
   // budget spent so far), so it is rendered each time.
-  nlohmann::ordered_json j;
-  auto& countries = j["countries"];
-  countries["included"] = included;
-  countries["excluded"] = nlohmann::ordered_json::array();
-  for (const auto& e : excluded) countries["excluded"].push_back({{"country", e.country}, {"reason", e.reason}});
-  if (totals) j["totals"] = true;
-  auto& src = j["sources"] = nlohmann::ordered_json::array();
-  for (const auto& s : sources) {
-    src.push_back({{"country", s.country}, {"version", s.version}, {"digest", s.digest},
-                   {"mechanism", s.mechanism}});
+  std::string tail = ",\"countries\":{\"included\":[";
+  for (size_t i = 0; i < included.size(); ++i) {
+    if (i > 0) tail.push_back(',');
+    AppendJsonString(tail, included[i]);
   }
+  tail += "],\"excluded\":[";
+  for (size_t i = 0; i < excluded.size(); ++i) {
+    tail += i > 0 ? ",{\"country\":" : "{\"country\":";
+    AppendJsonString(tail, excluded[i].country);
+    tail += ",\"reason\":";
+    AppendJsonString(tail, excluded[i].reason);
+    tail.push_back('}');
+  }
+  tail += "]}";
+  if (totals) tail += ",\"totals\":true";
+  tail += ",\"sources\":[";
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const SourceInfo& src = sources[i];
+    tail += i > 0 ? ",{\"country\":" : "{\"country\":";
+    AppendJsonString(tail, src.country);
+    tail += ",\"version\":" + std::to_string(src.version) + ",\"digest\":";
+    AppendJsonString(tail, src.digest);
+    tail += ",\"mechanism\":";
+    AppendJsonString(tail, src.mechanism);
+    tail.push_back('}');
+  }
+  tail.push_back(']');
   if (!budget.empty()) {
     // Decimal epsilon as JSON numbers for reading; the ledger itself is integer micro-epsilon.
-    auto& b = j["budget"] = nlohmann::ordered_json::array();
-    for (const auto& n : budget) {
-      b.push_back({{"country", n.country},
-                   {"cost", nlohmann::ordered_json::parse(FormatMicro(n.cost_micro))},
-                   {"spent", nlohmann::ordered_json::parse(FormatMicro(n.spent_micro))},
-                   {"remaining", nlohmann::ordered_json::parse(FormatMicro(n.budget_micro - n.spent_micro))},
-                   {"epsilon_per_new_table", nlohmann::ordered_json::parse(FormatMicro(n.epsilon_micro))}});
+    tail += ",\"budget\":[";
+    for (size_t i = 0; i < budget.size(); ++i) {
+      const BudgetNote& n = budget[i];
+      tail += i > 0 ? ",{\"country\":" : "{\"country\":";
+      AppendJsonString(tail, n.country);
+      tail += ",\"cost\":" + FormatMicro(n.cost_micro) + ",\"spent\":" + FormatMicro(n.spent_micro) +
+              ",\"remaining\":" + FormatMicro(n.budget_micro - n.spent_micro) +
+              ",\"epsilon_per_new_table\":" + FormatMicro(n.epsilon_micro) + "}";
     }
+    tail.push_back(']');
   }
-  std::string tail = j.dump();
-  tail[0] = ',';  // its opening brace: it continues the object
+  tail.push_back('}');
   RenderedJson rendered;
   rendered.body.reserve(prefix->text.size() + tail.size());
   rendered.body = prefix->text;

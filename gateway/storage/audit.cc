@@ -45,7 +45,9 @@ Status AppendAuditTx(sql::Connection& conn, const std::string& kind, const std::
 // that arrive while a batch is being written are written together in the next
 // transaction, so concurrent releases share one fsync instead of queueing for
 // one each. The first waiter without a running batch writes it (no thread of
-// its own), the others sleep until their batch is done.
+// its own). Each waiter has its own condition variable: the writer wakes the
+// members of its batch and the first of the next one (who writes it), not
+// every waiter each time.
 Status Store::AppendAudit(const std::string& kind, const std::string& actor,
                           const std::string& detail_json) {
   PendingAudit mine;
@@ -56,7 +58,7 @@ Status Store::AppendAudit(const std::string& kind, const std::string& actor,
   audit_queue_.push_back(&mine);
   while (!mine.done) {
     if (audit_writing_) {
-      audit_cv_.wait(lock);
+      mine.wakeup.wait(lock);
       continue;
     }
     audit_writing_ = true;
@@ -68,9 +70,10 @@ Status Store::AppendAudit(const std::string& kind, const std::string& actor,
     for (PendingAudit* p : batch) {
       p->result = written;
       p->done = true;
+      if (p != &mine) p->wakeup.notify_one();
     }
     audit_writing_ = false;
-    audit_cv_.notify_all();
+    if (!audit_queue_.empty()) audit_queue_.front()->wakeup.notify_one();
   }
   return mine.result;
 }

@@ -236,13 +236,13 @@ class Store {
   struct PendingAudit {
     std::string kind, actor, detail;
     Status result;
-    bool done = false;
+    bool done = false;               // guarded by audit_mu_
+    std::condition_variable wakeup;  // with audit_mu_: done, or lead the next batch
   };
   Status WriteAuditBatch(const std::vector<PendingAudit*>& batch);
 
   std::string path_;
   std::mutex audit_mu_;
-  std::condition_variable audit_cv_;
   std::vector<PendingAudit*> audit_queue_;  // guarded by audit_mu_
   bool audit_writing_ = false;              // guarded by audit_mu_
   std::mutex mu_;
