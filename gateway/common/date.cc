@@ -69,7 +69,15 @@ Date Date::FromDaysSinceEpoch(int64_t z) {
 }
 
 std::string Date::ToIso() const {
-  char buf[16];
+  // Runs for every person ingested: no printf machinery for the usual range.
+  if (year >= 0 && year <= 9999 && month >= 0 && month <= 99 && day >= 0 && day <= 99) {
+    const char iso[10] = {static_cast<char>('0' + year / 1000), static_cast<char>('0' + year / 100 % 10),
+                          static_cast<char>('0' + year / 10 % 10), static_cast<char>('0' + year % 10),
+                          '-', static_cast<char>('0' + month / 10), static_cast<char>('0' + month % 10),
+                          '-', static_cast<char>('0' + day / 10), static_cast<char>('0' + day % 10)};
+    return std::string(iso, sizeof iso);
+  }
+  char buf[48];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", year, month, day);
   return buf;
 }

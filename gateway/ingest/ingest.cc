@@ -19,7 +19,8 @@ std::string Lower(std::string s) {
 }
 
 std::string YearMonth(const Date& d) {
-  char buf[16];
+  if (d.year >= 0 && d.year <= 9999 && d.month >= 0 && d.month <= 99) return d.ToIso().substr(0, 7);
+  char buf[32];
   std::snprintf(buf, sizeof buf, "%04d-%02d", d.year, d.month);
   return buf;
 }

@@ -220,6 +220,7 @@ class SqliteSnapshotWriter : public SnapshotWriter {
       }
     };
     std::unordered_map<CellFields, int64_t, CellHash> in_stock;
+    in_stock.reserve(size_t{1} << 16);
     auto& st = insert_person_;
     GW_RETURN_IF_ERROR(persons_.Drain([&](const PackedPerson& p) -> Status {
       if (!first && p.key == previous) {

@@ -27,6 +27,11 @@ TEST_CASE("Date days since epoch round-trips", "[date]") {
   CHECK(Date::FromDaysSinceEpoch(Date{2016, 2, 29}.DaysSinceEpoch()) == Date{2016, 2, 29});
   CHECK(Date{2015, 6, 30}.ToIso() == "2015-06-30");
   CHECK(Date{987, 1, 2}.ToIso() == "0987-01-02");
+  CHECK(Date{9999, 12, 31}.ToIso() == "9999-12-31");
+  CHECK(Date{0, 1, 1}.ToIso() == "0000-01-01");
+  // Outside four-digit years, the general formatting.
+  CHECK(Date{10000, 1, 1}.ToIso() == "10000-01-01");
+  CHECK(Date{-1, 1, 1}.ToIso() == "-001-01-01");
 }
 
 TEST_CASE("Dates compare chronologically", "[date]") {
