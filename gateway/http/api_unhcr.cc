@@ -140,8 +140,6 @@ std::string AgeSuffix(const std::string& band) {
   return s;
 }
 
-}  // namespace
-
 // The per-(year, coo, coa) figures behind both endpoints.
 struct UnhcrAnswer {
   std::vector<AggregateResult> results;  // every part, for the audit
@@ -150,8 +148,6 @@ struct UnhcrAnswer {
   std::set<std::string> included;
   std::vector<Exclusion> excluded;
 };
-
-namespace {
 
 // Runs one query (`dims` besides coa and coo, with `margins` over them) for
 // every reference date the years resolve to and folds the cells into rows via
