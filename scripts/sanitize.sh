@@ -2,9 +2,10 @@
 # The sanitizer stage of CI (docs/reliability.md).
 #
 #  1. build-asan: the whole suite with -fsanitize=address,undefined
-#     (-fno-sanitize-recover: any UB aborts), then every ctest test.
-#  2. build-tsan: the whole suite with -fsanitize=thread, then the concurrency
-#     tests, chosen by Catch tag: [server] (the HTTP server's unit tests,
+#     (-fno-sanitize-recover: any UB aborts), then every ctest test (the
+#     reliability: ones last, one at a time).
+#  2. build-tsan: the gateway and the test files of the concurrency tests with
+#     -fsanitize=thread, then those tests, chosen by Catch tag: [server] (the HTTP server's unit tests,
 #     streaming included), [budget] (the ledger and the HTTP race of 12
 #     clients), [upload] (signed uploads against the real server), [metrics],
 #     [hostile] (slowloris and non-reading clients) and [soak] (mixed load,
@@ -23,8 +24,9 @@
 # ordinary build already runs with -Werror).
 #
 # Environment: GW_JOBS (build jobs, default nproc), GW_TEST_JOBS (ctest -j for
-# the ASan run, default GW_JOBS), GW_SANITIZE_UNITY=0 (no unity builds), GW_SANITIZE=asan|tsan|both (default
-# both), GW_ASAN_DIR / GW_TSAN_DIR (default build-asan / build-tsan).
+# the ASan run, default GW_JOBS), GW_SANITIZE_UNITY=0 (no unity builds),
+# GW_SANITIZE=asan|tsan|both (default both), GW_ASAN_DIR / GW_TSAN_DIR (default
+# build-asan / build-tsan).
 # Exit code: 0 when every selected test passed and no report was written.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
