@@ -260,7 +260,13 @@ LoadResult Load(uint16_t port, const std::string& target, const std::string& tok
   return r;
 }
 
-double TimedGetMs(uint16_t port, const std::string& target, const std::string& token) {
+struct GetResult {
+  unsigned status = 0;
+  std::string body;
+  double ms = 0;  // from writing the request to the whole answer read
+};
+
+GetResult Get(uint16_t port, const std::string& target, const std::string& token) {
   boost::asio::io_context io;
   beast::tcp_stream stream(io);
   stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
@@ -272,26 +278,16 @@ double TimedGetMs(uint16_t port, const std::string& target, const std::string& t
   beast::flat_buffer buffer;
   http::response<http::string_body> res;
   http::read(stream, buffer, res);
-  double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-  if (res.result_int() != 200) {
-    std::cerr << "gateway-bench: " << target << " -> " << res.result_int() << " " << res.body() << "\n";
-    std::exit(1);
-  }
-  return ms;
+  return {res.result_int(), std::move(res.body()), std::chrono::duration<double, std::milli>(Clock::now() - t0).count()};
 }
 
-std::string Get(uint16_t port, const std::string& target, const std::string& token) {
-  boost::asio::io_context io;
-  beast::tcp_stream stream(io);
-  stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-  http::request<http::empty_body> req{http::verb::get, target, 11};
-  req.set(http::field::host, "127.0.0.1");
-  req.set(http::field::authorization, "Bearer " + token);
-  http::write(stream, req);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(stream, buffer, res);
-  return res.body();
+double TimedGetMs(uint16_t port, const std::string& target, const std::string& token) {
+  GetResult r = Get(port, target, token);
+  if (r.status != 200) {
+    std::cerr << "gateway-bench: " << target << " -> " << r.status << " " << r.body << "\n";
+    std::exit(1);
+  }
+  return r.ms;
 }
 
 struct Server {
@@ -499,7 +495,7 @@ int main(int argc, char** argv) {
       std::string date = kDates[std::time(nullptr) % 5];
       RunResult r = MustRun({o.gateway, "push", "--url", url, "--key", w + "/kaz.key", "--country", "KAZ",
                              "--ref-date", date, "--profile", "kaz-1", kaz});
-      std::string metrics = Get(server.port, "/metrics", op);
+      std::string metrics = Get(server.port, "/metrics", op).body;
       // The server's own time for the upload: the PUT route's duration sum.
       double server_seconds = 0;
       std::istringstream lines(metrics);

@@ -1,6 +1,6 @@
 // A horizontal bar chart drawn as SVG, stacked when there is more than one series.
 // Suppressed cells (status Q, value null) are never drawn as zero: each gets a hatched
-// stub after the bar and the bar's label says so. The same figures are always shown
+// marker after the bar and the bar's label says so. The same figures are always shown
 // in a table next to the chart, which is the chart's text alternative.
 import { h, s, fmt } from "./dom.js";
 
@@ -33,7 +33,7 @@ function truncate(label, maxChars) {
 
 // categories: [{key, label}] in display order; series: [{key, label}] in stack order;
 // cell(categoryKey, seriesKey) -> {value, status} or undefined;
-// suppressedLabel: what a Q stub says ("< threshold" or "suppressed").
+// suppressedLabel: what a Q marker says ("< threshold" or "suppressed").
 // Long charts (more than maxBars categories) draw the largest maxBars categories with a
 // published value and one hatched row counting those whose values are all suppressed
 // (under dp, mostly empty cells whose noise came out between 1 and the threshold); every
@@ -76,7 +76,7 @@ export function barChart({ categories, series, cell, suppressedLabel, titleId, d
   const width = 860;
   const rowH = 26;
   const barH = 18;
-  const stubW = 12;
+  const markerW = 12;
   const maxLabelChars = 34;
   const longest = Math.max(10, ...shown.map((i) => Math.min(categories[i].label.length, maxLabelChars)));
   const labelW = Math.min(250, Math.max(70, Math.round(longest * 6.8) + 12));
@@ -121,13 +121,13 @@ export function barChart({ categories, series, cell, suppressedLabel, titleId, d
         c.label.length > maxLabelChars ? s("title", {}, c.label) : null),
     );
     let x = labelW;
-    const stubs = [];
+    const markers = [];
     series.forEach((se, si) => {
       const v = cell(c.key, se.key);
       if (!v) return;
       const name = stacked ? `${c.label} · ${se.label}` : c.label;
       if (v.value === null || v.value === undefined) {
-        stubs.push({ name, si });
+        markers.push({ name, si });
         return;
       }
       const w = Math.max(v.value * scale, 0);
@@ -137,15 +137,15 @@ export function barChart({ categories, series, cell, suppressedLabel, titleId, d
       );
       x += w;
     });
-    for (const stub of stubs) {
+    for (const marker of markers) {
       g.append(
         s("rect", {
-          x: x + 1, y, width: stubW, height: barH, fill: `url(#${hatchId})`,
-          stroke: stacked ? color(stub.si) : HATCH_INK, "stroke-width": 1.5,
+          x: x + 1, y, width: markerW, height: barH, fill: `url(#${hatchId})`,
+          stroke: stacked ? color(marker.si) : HATCH_INK, "stroke-width": 1.5,
           class: "bar-suppressed", "data-status": "Q",
-        }, s("title", {}, `${stub.name}: suppressed (${suppressedLabel}); not zero`)),
+        }, s("title", {}, `${marker.name}: suppressed (${suppressedLabel}); not zero`)),
       );
-      x += stubW + 2;
+      x += markerW + 2;
     }
     const t = totals[i];
     let label = t.any ? fmt(t.known) : "";
@@ -160,9 +160,9 @@ export function barChart({ categories, series, cell, suppressedLabel, titleId, d
     svg.append(
       s("g", { class: "bar bar-others" },
         s("text", { x: labelW - 8, y: y + barH / 2 + 4, "text-anchor": "end" }, `${onlySuppressed} others`),
-        s("rect", { x: labelW + 1, y, width: stubW, height: barH, fill: `url(#${hatchId})`, stroke: HATCH_INK, "stroke-width": 1.5, class: "bar-suppressed-group" },
+        s("rect", { x: labelW + 1, y, width: markerW, height: barH, fill: `url(#${hatchId})`, stroke: HATCH_INK, "stroke-width": 1.5, class: "bar-suppressed-group" },
           s("title", {}, text)),
-        s("text", { x: labelW + stubW + 6, y: y + barH / 2 + 4 }, text)),
+        s("text", { x: labelW + markerW + 6, y: y + barH / 2 + 4 }, text)),
     );
   }
 

@@ -166,10 +166,10 @@ try {
     assert(/suppressed/.test(text), "the table does not say suppressed");
     const chart = page.getByTestId("bar-chart");
     await chart.waitFor();
-    const stubs = await chart.locator('rect[data-status="Q"]').count();
-    assert(stubs === suppressedRows, `${stubs} hatched stubs for ${suppressedRows} suppressed cells`);
-    const stubFill = await chart.locator('rect[data-status="Q"]').first().getAttribute("fill");
-    assert(/^url\(#/.test(stubFill || ""), "a suppressed stub is not hatched");
+    const markers = await chart.locator('rect[data-status="Q"]').count();
+    assert(markers === suppressedRows, `${markers} hatched markers for ${suppressedRows} suppressed cells`);
+    const markerFill = await chart.locator('rect[data-status="Q"]').first().getAttribute("fill");
+    assert(/^url\(#/.test(markerFill || ""), "a suppressed marker is not hatched");
     // A suppressed cell is never drawn as a zero-width bar.
     const zeroBars = await chart.locator('rect[width="0"]').count();
     assert(zeroBars === 0, "a bar of width 0 was drawn");
