@@ -24,4 +24,10 @@ std::string FoldKey(std::string_view utf8);
 // Trims ASCII and Unicode white space (incl. NBSP) at both ends.
 std::string_view TrimSpace(std::string_view utf8);
 
+// Appends `utf8` to `out` as a JSON string literal: quotes, '"' and '\\'
+// escaped, control characters as \u00XX. Other bytes are copied, so `utf8`
+// must be valid UTF-8 (the values on the query path are codes and
+// percent-encoded text).
+void AppendJsonString(std::string& out, std::string_view utf8);
+
 }  // namespace gw

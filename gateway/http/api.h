@@ -60,8 +60,9 @@ class Api {
   Response Budget(const Request& request);
   Response UnhcrPopulation(const Request& request);
   Response UnhcrDemographics(const Request& request);
-  // Audits the release of `results` (query text, countries, epsilon spent,
-  // digest of the body) and signs the response; withheld if the audit fails.
+  // Signs the response and audits the release of `results` (query text,
+  // countries, epsilon spent, digest of the body): a deferred Response that
+  // completes once the audit entry is durable, withheld (503) if it fails.
   Response Release(const Principal& who, const std::string& query_text,
                    const std::vector<const AggregateResult*>& results, Response r,
                    std::string body_sha256 = {});

@@ -60,7 +60,19 @@ struct Response {
   // Who was served ("consumer", "operator", "ministry" or empty), for the
   // request log and metrics only; never sent.
   std::string role;
+  // Set when the answer must wait for something slower than the handler should
+  // block a server thread for (a release waits until its audit entry is
+  // durable). The other fields are then ignored: the server calls `deferred`
+  // once with a `done` callback and sends the Response given to `done`, which
+  // must be called exactly once, from any thread. Whatever `deferred` captures
+  // must not refer to the Request.
+  std::function<void(std::function<void(Response)> done)> deferred;
 };
+
+// The final answer of `response`: itself, or, if it is deferred, what its
+// completion delivers (waiting for it on this thread). For callers without a
+// server, such as tests and Router::Dispatch().
+Response Settle(Response response);
 
 // {"error":{"code":<code>,"message":<message>}}, serialised with nlohmann::json
 // so that both strings are escaped (invalid UTF-8 is replaced, not thrown).

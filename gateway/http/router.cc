@@ -248,7 +248,7 @@ Response Router::RunStreaming(const Route& route, const Request& request) {
   return answer.get();
 }
 
-Response Router::Dispatch(Request& request) const {
+Response Router::DispatchDeferred(Request& request) const {
   std::vector<std::string> allowed;
   const Route* best = Resolve(request, &allowed);
 
@@ -284,6 +284,15 @@ Response Router::Dispatch(Request& request) const {
     // what() is deliberately dropped: it may quote submitted values.
     return ErrorResponse(500, "internal", "internal error");
   }
+}
+
+Response Settle(Response response) {
+  if (!response.deferred) return response;
+  auto answer = std::make_shared<std::promise<Response>>();
+  std::future<Response> settled = answer->get_future();
+  auto deferred = std::move(response.deferred);
+  deferred([answer](Response r) { answer->set_value(std::move(r)); });
+  return settled.get();
 }
 
 std::vector<std::pair<std::string, std::string>> Router::Routes() const {

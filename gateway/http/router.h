@@ -66,8 +66,11 @@ class Router {
   StreamingRoute FindStreaming(Request& request) const;
 
   // Fills request.path_params from the matched pattern and runs its handler on
-  // the calling thread.
-  Response Dispatch(Request& request) const;
+  // the calling thread. The answer may be deferred (see Response::deferred):
+  // the server completes it without blocking a thread.
+  Response DispatchDeferred(Request& request) const;
+  // DispatchDeferred(), then waits for a deferred answer: always final.
+  Response Dispatch(Request& request) const { return Settle(DispatchDeferred(request)); }
 
   // (method, pattern) in the order added.
   std::vector<std::pair<std::string, std::string>> Routes() const;

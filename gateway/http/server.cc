@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -111,6 +113,11 @@ class ServerCore {
   const Router& router() const { return router_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   void Unregister(uint64_t id);
+  // Counts deferred answers whose completion has not been released yet: their
+  // callbacks hold sessions, whose destructors use this core, so the core is
+  // not destroyed before the last of them is gone.
+  void BeginDeferred();
+  void EndDeferred();
 
  private:
   void DoAccept();
@@ -139,6 +146,10 @@ class ServerCore {
 
   std::mutex join_mu_;
   std::vector<std::thread> threads_;  // guarded by join_mu_
+
+  std::mutex deferred_mu_;
+  std::condition_variable deferred_released_;
+  size_t deferred_pending_ = 0;  // guarded by deferred_mu_
 
   // Declared after everything sessions use: destroying the io_context
   // destroys the handlers still queued in it, and with them the last
@@ -206,6 +217,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnReady();
   void FinishStream(Status status);
   void OnConsumerDone(Response response);
+  // Deferred answers (Response::deferred).
+  void Defer(std::function<void(std::function<void(Response)>)> deferred);
+  void OnDeferredDone(Response response);
   void FillHead(const bhttp::request_header<>& head);
   void Handle(std::string body);
   void SendError(int status, std::string_view code, std::string message);
@@ -246,6 +260,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool awaiting_done_ = false;
   bool stream_complete_ = false;  // the whole body was read
   bool stream_drop_ = false;      // the client is gone: no answer is possible
+  bool awaiting_deferred_ = false;
   Request request_;
   unsigned version_ = 11;
   bool keep_alive_ = false;
@@ -611,13 +626,66 @@ void Session::Handle(std::string body) {
     Status status =
         ParseTarget(request_.target, options_.max_query_params, &request_.path, &request_.query);
     if (status.ok()) {
-      response = core_->router().Dispatch(request_);
+      response = core_->router().DispatchDeferred(request_);
     } else {
       response = ErrorResponse(400, "invalid_argument", status.message());
     }
   } catch (...) {
     response = ErrorResponse(500, "internal", "internal error");
   }
+  if (response.deferred) return Defer(std::move(response.deferred));
+  Send(std::move(response), /*close=*/!keep_alive_, /*linger=*/false);
+}
+
+namespace {
+// The `done` of a deferred answer. Its destructor releases the session before
+// telling the core, so the core outlives every session a completion holds.
+class DeferredCompletion {
+ public:
+  DeferredCompletion(ServerCore* core, std::function<void(Response)> deliver)
+      : core_(core), deliver_(std::move(deliver)) {
+    core_->BeginDeferred();
+  }
+  ~DeferredCompletion() {
+    deliver_ = nullptr;
+    core_->EndDeferred();
+  }
+  DeferredCompletion(const DeferredCompletion&) = delete;
+  DeferredCompletion& operator=(const DeferredCompletion&) = delete;
+
+  void operator()(Response response) {
+    if (called_.exchange(true)) return;  // exactly once, whatever the caller does
+    deliver_(std::move(response));
+  }
+
+ private:
+  ServerCore* const core_;
+  std::function<void(Response)> deliver_;
+  std::atomic<bool> called_{false};
+};
+}  // namespace
+
+void Session::Defer(std::function<void(std::function<void(Response)>)> deferred) {
+  awaiting_deferred_ = true;
+  auto self = shared_from_this();
+  auto completion = std::make_shared<DeferredCompletion>(core_, [self](Response response) {
+    net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+      self->Guard([&] { self->OnDeferredDone(std::move(response)); });
+    });
+  });
+  try {
+    deferred([completion](Response response) { (*completion)(std::move(response)); });
+  } catch (...) {
+    // Whatever the completion does later finds awaiting_deferred_ false.
+    awaiting_deferred_ = false;
+    Send(ErrorResponse(500, "internal", "internal error"), /*close=*/!keep_alive_, /*linger=*/false);
+  }
+}
+
+void Session::OnDeferredDone(Response response) {
+  if (!awaiting_deferred_) return;
+  awaiting_deferred_ = false;
+  if (response.deferred) response = ErrorResponse(500, "internal", "internal error");
   Send(std::move(response), /*close=*/!keep_alive_, /*linger=*/false);
 }
 
@@ -751,6 +819,10 @@ ServerCore::ServerCore(ServerOptions options, const Router& router)
 ServerCore::~ServerCore() {
   Stop();
   Wait();
+  {
+    std::unique_lock<std::mutex> lock(deferred_mu_);
+    deferred_released_.wait(lock, [this] { return deferred_pending_ == 0; });
+  }
   std::lock_guard<std::mutex> lock(mu_);
   io_stopped_ = true;
 }
@@ -853,6 +925,16 @@ void ServerCore::OnAccept(beast::error_code ec, tcp::socket socket) {
   // Refused connections are closed when `socket` goes out of scope.
   if (session) session->Run();
   DoAccept();
+}
+
+void ServerCore::BeginDeferred() {
+  std::lock_guard<std::mutex> lock(deferred_mu_);
+  ++deferred_pending_;
+}
+
+void ServerCore::EndDeferred() {
+  std::lock_guard<std::mutex> lock(deferred_mu_);
+  if (--deferred_pending_ == 0) deferred_released_.notify_all();
 }
 
 void ServerCore::Unregister(uint64_t id) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "gateway/common/text.h"
 #include "gateway/schema/codelists.h"
 
 namespace gw {
@@ -247,30 +248,6 @@ std::string FormatMicro(int64_t micro) {
   }
   return out;
 }
-
-namespace {
-
-// Appends a JSON string. Codes are ASCII letters, digits and -_+, but escape
-// anyway rather than trust that.
-void AppendJsonString(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
-
-}  // namespace
 
 std::shared_ptr<const CellList::Json> CellList::RenderJson(const std::string& head,
                                                           const std::vector<Dim>& by) const {

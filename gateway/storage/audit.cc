@@ -1,6 +1,8 @@
 // The audit chain and the trust tables (ministry keys, nonces, consumer
 // revocation) of Store; see store.h.
+#include <chrono>
 #include <cstring>
+#include <optional>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -26,62 +28,119 @@ std::string AuditHash(const std::string& prev_hash, int64_t seq, const std::stri
   return h.Final();
 }
 
-Status AppendAuditTx(sql::Connection& conn, const std::string& kind, const std::string& actor,
-                     const std::string& detail_json) {
+namespace {
+// The last entry's sequence number and hash, or (0, zeros) for an empty log.
+Status ReadChainHead(sql::Connection& conn, int64_t* seq, std::string* hash) {
   GW_ASSIGN_OR_RETURN(auto last, conn.Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
   GW_ASSIGN_OR_RETURN(bool has, last.Step());
-  int64_t seq = has ? last.Int(0) + 1 : 1;
-  std::string prev = has ? last.Blob(1) : std::string(32, '\0');
-  std::string ts = UtcNowIso();
-  std::string hash = AuditHash(prev, seq, ts, kind, actor, detail_json);
-  GW_ASSIGN_OR_RETURN(auto ins, conn.Prepare(
-      "INSERT INTO audit(seq, ts, kind, actor, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"));
-  ins.Bind(1, seq).Bind(2, ts).Bind(3, kind).Bind(4, actor).Bind(5, detail_json);
-  ins.BindBlob(6, prev.data(), prev.size()).BindBlob(7, hash.data(), hash.size());
-  return ins.Run();
+  *seq = has ? last.Int(0) : 0;
+  *hash = has ? last.Blob(1) : std::string(32, '\0');
+  return Status::Ok();
 }
 
-// Group commit: every caller waits until its entry is durable, but callers
-// that arrive while a batch is being written are written together in the next
-// transaction, so concurrent releases share one fsync instead of queueing for
-// one each. The first waiter without a running batch writes it (no thread of
-// its own). Each waiter has its own condition variable: the writer wakes the
-// members of its batch and the first of the next one (who writes it), not
-// every waiter each time.
+// Appends the entry after (*seq, *hash) and advances them to it.
+Status AppendAfter(sql::Connection& conn, int64_t* seq, std::string* hash, const std::string& kind,
+                   const std::string& actor, const std::string& detail_json) {
+  const int64_t next = *seq + 1;
+  std::string ts = UtcNowIso();
+  std::string next_hash = AuditHash(*hash, next, ts, kind, actor, detail_json);
+  GW_ASSIGN_OR_RETURN(auto ins, conn.Prepare(
+      "INSERT INTO audit(seq, ts, kind, actor, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  ins.Bind(1, next).Bind(2, ts).Bind(3, kind).Bind(4, actor).Bind(5, detail_json);
+  ins.BindBlob(6, hash->data(), hash->size()).BindBlob(7, next_hash.data(), next_hash.size());
+  GW_RETURN_IF_ERROR(ins.Run());
+  *seq = next;
+  *hash = std::move(next_hash);
+  return Status::Ok();
+}
+}  // namespace
+
+Status AppendAuditTx(sql::Connection& conn, const std::string& kind, const std::string& actor,
+                     const std::string& detail_json) {
+  int64_t seq = 0;
+  std::string hash;
+  GW_RETURN_IF_ERROR(ReadChainHead(conn, &seq, &hash));
+  return AppendAfter(conn, &seq, &hash, kind, actor, detail_json);
+}
+
+// How long the audit thread waits for more entries before a commit; see
+// RunAuditThread.
+constexpr std::chrono::microseconds kAuditGatherWindow{250};
+
+// Group commit on a thread of its own: whatever arrived while a batch was
+// being committed goes into the next transaction, so concurrent releases share
+// one fsync, and a server thread that hands over an entry (AppendAuditAsync)
+// goes on serving instead of waiting for the disk.
+void Store::AppendAuditAsync(std::string kind, std::string actor, std::string detail_json,
+                             std::function<void(Status)> on_durable) {
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(audit_mu_);
+    if (!audit_thread_.joinable()) audit_thread_ = std::thread([this] { RunAuditThread(); });
+    audit_queue_.push_back(PendingAudit{std::move(kind), std::move(actor), std::move(detail_json),
+                                        std::move(on_durable)});
+    // Wake the thread only when what it waits for has happened.
+    const size_t queued = audit_queue_.size();
+    wake = queued == 1 || (audit_gather_target_ > 0 && queued >= audit_gather_target_);
+  }
+  if (wake) audit_wakeup_.notify_one();
+}
+
 Status Store::AppendAudit(const std::string& kind, const std::string& actor,
                           const std::string& detail_json) {
-  PendingAudit mine;
-  mine.kind = kind;
-  mine.actor = actor;
-  mine.detail = detail_json;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Status> result;
+  AppendAuditAsync(kind, actor, detail_json, [&](Status s) {
+    std::lock_guard<std::mutex> lock(mu);
+    result = std::move(s);
+    cv.notify_one();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return result.has_value(); });
+  return *result;
+}
+
+void Store::RunAuditThread() {
+  std::vector<PendingAudit> batch;
+  size_t last_batch = 0;
   std::unique_lock<std::mutex> lock(audit_mu_);
-  audit_queue_.push_back(&mine);
-  while (!mine.done) {
-    if (audit_writing_) {
-      mine.wakeup.wait(lock);
-      continue;
+  for (;;) {
+    audit_wakeup_.wait(lock, [this] { return audit_stop_ || !audit_queue_.empty(); });
+    if (audit_queue_.empty()) return;  // stopping, and nothing left to write
+    // While releases arrive together (the last batch had several), wait a
+    // moment for as many as last time: every commit costs an fsync and CPU
+    // that the releases themselves need. A lone release never waits.
+    if (last_batch > 1 && audit_queue_.size() < last_batch && !audit_stop_) {
+      audit_gather_target_ = last_batch;
+      audit_wakeup_.wait_for(lock, kAuditGatherWindow,
+                             [&] { return audit_stop_ || audit_queue_.size() >= last_batch; });
+      audit_gather_target_ = 0;
     }
-    audit_writing_ = true;
-    std::vector<PendingAudit*> batch;
+    last_batch = audit_queue_.size();
+    batch.clear();
     batch.swap(audit_queue_);
     lock.unlock();
     Status written = WriteAuditBatch(batch);
-    lock.lock();
-    for (PendingAudit* p : batch) {
-      p->result = written;
-      p->done = true;
-      if (p != &mine) p->wakeup.notify_one();
+    for (PendingAudit& p : batch) {
+      if (p.on_durable) p.on_durable(written);
     }
-    audit_writing_ = false;
-    if (!audit_queue_.empty()) audit_queue_.front()->wakeup.notify_one();
+    batch.clear();  // the callbacks' captures go before the next wait
+    lock.lock();
   }
-  return mine.result;
 }
 
-Status Store::WriteAuditBatch(const std::vector<PendingAudit*>& batch) {
+Status Store::WriteAuditBatch(const std::vector<PendingAudit>& batch) {
   std::lock_guard<std::mutex> lock(writer_mu_);
   GW_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(*writer_));
-  for (const PendingAudit* p : batch) GW_RETURN_IF_ERROR(AppendAuditTx(*writer_, p->kind, p->actor, p->detail));
+  // The chain head is read once: the write lock (BEGIN IMMEDIATE) keeps every
+  // other writer, in any process, out until the commit.
+  int64_t seq = 0;
+  std::string hash;
+  GW_RETURN_IF_ERROR(ReadChainHead(*writer_, &seq, &hash));
+  for (const PendingAudit& p : batch) {
+    GW_RETURN_IF_ERROR(AppendAfter(*writer_, &seq, &hash, p.kind, p.actor, p.detail));
+  }
   return tx->Commit();
 }
 
@@ -144,7 +203,9 @@ Status Store::RevokeConsumer(const std::string& name, const std::string& actor) 
   if (writer_->Changes() == 0) return Status::NotFound("no consumer named \"" + name + "\"");
   GW_RETURN_IF_ERROR(AppendAuditTx(*writer_, "consumer.revoke", actor,
                                    nlohmann::json{{"consumer", name}}.dump()));
-  return tx->Commit();
+  GW_RETURN_IF_ERROR(tx->Commit());
+  stamp_.Bump();  // the token stops working at once, here and in a running server
+  return Status::Ok();
 }
 
 Status Store::AddMinistryKey(const MinistryKey& key, const std::string& actor) {

@@ -11,7 +11,16 @@ Result<std::vector<ChargeOutcome>> Store::ChargeBudget(const std::string& consum
                                                        bool all_or_nothing) {
   // Repeats are the common case and cost nothing: answer them from a read
   // connection, without queueing for the write lock. A table found here is
-  // committed in the ledger, so the answer cannot go stale.
+  // committed in the ledger, so the answer cannot go stale. The answer (what
+  // was spent) is kept until the ledger changes: every debit moves the stamp.
+  std::string repeat_key = consumer;
+  for (const BudgetCharge& ch : charges) {
+    repeat_key += '\n' + ch.country + '\t' + ch.ref_date + '\t' + std::to_string(ch.version) + '\t' +
+                  std::to_string(ch.budget_micro);
+    for (const auto& key : ch.table_keys) repeat_key += '\t' + key;
+  }
+  const uint64_t stamp = stamp_.Load();
+  if (auto cached = repeat_charges_.Get(repeat_key, stamp)) return *cached;
   auto repeat = WithReader([&](sql::Connection& c) -> Result<std::optional<std::vector<ChargeOutcome>>> {
     GW_ASSIGN_OR_RETURN(auto known, c.Prepare(
         "SELECT 1 FROM budget_ledger WHERE consumer = ? AND country = ? AND ref_date = ? AND "
@@ -39,7 +48,10 @@ Result<std::vector<ChargeOutcome>> Store::ChargeBudget(const std::string& consum
     return std::optional<std::vector<ChargeOutcome>>(std::move(outcomes));
   });
   if (!repeat.ok()) return repeat.status();
-  if (*repeat) return std::move(**repeat);
+  if (*repeat) {
+    repeat_charges_.Put(repeat_key, stamp, std::make_shared<const std::vector<ChargeOutcome>>(**repeat));
+    return std::move(**repeat);
+  }
 
   std::lock_guard<std::mutex> lock(writer_mu_);
   sql::Connection& c = *writer_;
@@ -112,6 +124,7 @@ Result<std::vector<ChargeOutcome>> Store::ChargeBudget(const std::string& consum
     }
   }
   GW_RETURN_IF_ERROR(tx->Commit());
+  stamp_.Bump();
   return outcomes;
 }
 

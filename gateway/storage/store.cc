@@ -170,8 +170,9 @@ class SqliteSnapshotWriter : public SnapshotWriter {
  public:
   SqliteSnapshotWriter(std::unique_lock<std::mutex> lock, sql::Connection& conn,
                        std::unique_ptr<sql::Transaction> tx, int64_t snapshot_id, int64_t version,
-                       sql::Statement insert_person, std::string temp_dir)
-      : lock_(std::move(lock)),
+                       sql::Statement insert_person, std::string temp_dir, ChangeStamp& stamp)
+      : stamp_(stamp),
+        lock_(std::move(lock)),
         conn_(conn),
         tx_(std::move(tx)),
         snapshot_id_(snapshot_id),
@@ -310,10 +311,13 @@ class SqliteSnapshotWriter : public SnapshotWriter {
                              {"digest", digest},        {"rows", t.rows},
                              {"in_stock", t.in_stock},  {"rejected", t.rejected}};
     GW_RETURN_IF_ERROR(AppendAuditTx(conn_, "snapshot.commit", actor, detail.dump()));
-    return tx_->Commit();
+    GW_RETURN_IF_ERROR(tx_->Commit());
+    stamp_.Bump();  // a new current version
+    return Status::Ok();
   }
 
  private:
+  ChangeStamp& stamp_;
   std::unique_lock<std::mutex> lock_;
   sql::Connection& conn_;
   std::unique_ptr<sql::Transaction> tx_;
@@ -324,7 +328,14 @@ class SqliteSnapshotWriter : public SnapshotWriter {
   std::map<CellKey, int64_t> cube_;
 };
 
-Store::~Store() = default;
+Store::~Store() {
+  {
+    std::lock_guard<std::mutex> lock(audit_mu_);
+    audit_stop_ = true;
+  }
+  audit_wakeup_.notify_one();
+  if (audit_thread_.joinable()) audit_thread_.join();
+}
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool create) {
   std::unique_ptr<Store> store(new Store(path));
@@ -337,6 +348,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool create)
   // about a million persons, and bounds the memory for any larger one.
   GW_RETURN_IF_ERROR(store->writer_->Exec("PRAGMA cache_size=-65536"));
   GW_RETURN_IF_ERROR(Migrate(*store->writer_));
+  // Without the stamp file (a read-only directory) the caches stay off.
+  store->stamp_.Open(path);
   return store;
 }
 
@@ -383,7 +396,7 @@ Result<std::unique_ptr<SnapshotWriter>> Store::BeginSnapshot(const std::string& 
   std::string temp_dir = std::filesystem::path(path_).parent_path().string();
   return std::unique_ptr<SnapshotWriter>(new SqliteSnapshotWriter(
       std::move(lock), c, std::move(tx), id, version, std::move(person),
-      temp_dir.empty() ? std::string(".") : temp_dir));
+      temp_dir.empty() ? std::string(".") : temp_dir, stamp_));
 }
 
 Result<std::optional<SnapshotInfo>> Store::CurrentSnapshot(const std::string& country,
@@ -400,7 +413,9 @@ Result<std::optional<SnapshotInfo>> Store::CurrentSnapshot(const std::string& co
 }
 
 Result<std::vector<SnapshotInfo>> Store::CurrentSnapshots(const std::string& ref_date) {
-  return WithReader([&](sql::Connection& c) -> Result<std::vector<SnapshotInfo>> {
+  const uint64_t stamp = stamp_.Load();
+  if (auto cached = current_by_date_.Get(ref_date, stamp)) return *cached;
+  auto read = WithReader([&](sql::Connection& c) -> Result<std::vector<SnapshotInfo>> {
     GW_ASSIGN_OR_RETURN(auto st, c.Prepare(std::string("SELECT ") + kSnapshotColumns +
                                            "FROM current_snapshots c JOIN snapshots s ON "
                                            "s.id = c.snapshot_id WHERE c.ref_date = ? ORDER BY s.country"));
@@ -410,9 +425,12 @@ Result<std::vector<SnapshotInfo>> Store::CurrentSnapshots(const std::string& ref
       GW_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;
       out.push_back(ReadSnapshotRow(st));
+      out.back().receipt_json.clear();  // see store.h: not needed per query, and large
     }
     return out;
   });
+  if (read.ok()) current_by_date_.Put(ref_date, stamp, std::make_shared<const std::vector<SnapshotInfo>>(*read));
+  return read;
 }
 
 Result<std::vector<SnapshotInfo>> Store::ListSnapshots(const std::string& country) {
@@ -490,17 +508,26 @@ Status Store::AddConsumer(const std::string& name, const std::string& role,
   GW_RETURN_IF_ERROR(s);
   GW_RETURN_IF_ERROR(AppendAuditTx(*writer_, "consumer.add", actor,
                                    nlohmann::json{{"consumer", name}, {"role", role}}.dump()));
-  return tx->Commit();
+  GW_RETURN_IF_ERROR(tx->Commit());
+  stamp_.Bump();
+  return Status::Ok();
 }
 
 Result<std::optional<ConsumerInfo>> Store::FindConsumerByTokenHash(const std::string& token_hash) {
-  return WithReader([&](sql::Connection& c) -> Result<std::optional<ConsumerInfo>> {
+  const uint64_t stamp = stamp_.Load();
+  if (auto cached = consumers_by_token_.Get(token_hash, stamp)) return std::optional<ConsumerInfo>(*cached);
+  auto found = WithReader([&](sql::Connection& c) -> Result<std::optional<ConsumerInfo>> {
     GW_ASSIGN_OR_RETURN(auto st, c.Prepare("SELECT name, role FROM consumers WHERE token_hash = ?"));
     st.BindBlob(1, token_hash.data(), token_hash.size());
     GW_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) return std::optional<ConsumerInfo>();
     return std::optional<ConsumerInfo>(ConsumerInfo{st.Text(0), st.Text(1)});
   });
+  // Only tokens that exist are kept: unknown ones cannot fill the cache.
+  if (found.ok() && found->has_value()) {
+    consumers_by_token_.Put(token_hash, stamp, std::make_shared<const ConsumerInfo>(**found));
+  }
+  return found;
 }
 
 Result<std::vector<ConsumerInfo>> Store::ListConsumers() {

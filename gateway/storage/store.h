@@ -25,12 +25,14 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gateway/common/status.h"
 #include "gateway/crypto/keys.h"
 #include "gateway/schema/dimensions.h"
 #include "gateway/schema/records.h"
+#include "gateway/storage/change_stamp.h"
 #include "gateway/storage/sqlite.h"
 
 namespace gw {
@@ -169,7 +171,8 @@ class Store {
 
   Result<std::optional<SnapshotInfo>> CurrentSnapshot(const std::string& country,
                                                       const std::string& ref_date);
-  // Current snapshots of every country for one reference date, by country.
+  // Current snapshots of every country for one reference date, by country,
+  // without their receipts (receipt_json empty; CurrentSnapshot has it).
   Result<std::vector<SnapshotInfo>> CurrentSnapshots(const std::string& ref_date);
   // All versions, newest reference date first; `country` empty: all countries.
   Result<std::vector<SnapshotInfo>> ListSnapshots(const std::string& country);
@@ -190,7 +193,18 @@ class Store {
 
   // Audit chain: each entry's hash covers the previous entry's hash and its own
   // fields, so altering, removing or reordering entries breaks the chain.
+  // Entries are written in batches by one audit thread (started on first use):
+  // entries that arrive while a batch is being committed share the next
+  // commit, and so its fsync.
+  //
+  // AppendAudit returns once the entry is durable (or failed to be).
+  // AppendAuditAsync returns at once and calls `on_durable` exactly once, on
+  // the audit thread, after the entry's batch committed or failed; it must be
+  // quick and must not call back into the Store's audit log. Pending entries
+  // are still written when the Store is destroyed.
   Status AppendAudit(const std::string& kind, const std::string& actor, const std::string& detail_json);
+  void AppendAuditAsync(std::string kind, std::string actor, std::string detail_json,
+                        std::function<void(Status)> on_durable);
   Result<std::vector<AuditEntry>> ListAudit(int64_t after_seq, int64_t limit);
   Result<AuditVerification> VerifyAudit();
 
@@ -235,16 +249,24 @@ class Store {
 
   struct PendingAudit {
     std::string kind, actor, detail;
-    Status result;
-    bool done = false;               // guarded by audit_mu_
-    std::condition_variable wakeup;  // with audit_mu_: done, or lead the next batch
+    std::function<void(Status)> on_durable;
   };
-  Status WriteAuditBatch(const std::vector<PendingAudit*>& batch);
+  Status WriteAuditBatch(const std::vector<PendingAudit>& batch);
+  void RunAuditThread();
 
   std::string path_;
+  // What the query path asks on every request, answered from memory while
+  // nothing it depends on changed (see change_stamp.h).
+  ChangeStamp stamp_;
+  StampedCache<ConsumerInfo> consumers_by_token_{4096, std::chrono::seconds(1)};
+  StampedCache<std::vector<SnapshotInfo>> current_by_date_{256, std::chrono::seconds(1)};
+  StampedCache<std::vector<ChargeOutcome>> repeat_charges_{4096, std::chrono::seconds(1)};
   std::mutex audit_mu_;
-  std::vector<PendingAudit*> audit_queue_;  // guarded by audit_mu_
-  bool audit_writing_ = false;              // guarded by audit_mu_
+  std::condition_variable audit_wakeup_;    // with audit_mu_: queue not empty, or stop
+  std::vector<PendingAudit> audit_queue_;   // guarded by audit_mu_
+  bool audit_stop_ = false;                 // guarded by audit_mu_
+  size_t audit_gather_target_ = 0;          // guarded by audit_mu_; 0: not gathering
+  std::thread audit_thread_;                // started under audit_mu_; joined by ~Store
   std::mutex mu_;
   std::vector<std::unique_ptr<sql::Connection>> idle_readers_;  // guarded by mu_
   std::unique_ptr<sql::Connection> writer_;                     // guarded by writer_mu_
