@@ -15,7 +15,8 @@ constexpr const char* kDefaultConfig = R"(# Gateway settings. Every limit has a 
 
 [server]
 listen = "127.0.0.1:8080"     # HOST:PORT; port 0 lets the OS choose
-threads = 0                   # 0: automatic, 8 per CPU core (handlers wait on the database)
+threads = 0                   # 0: automatic, one per CPU core (they never wait for the disk)
+blocking_threads = 0          # 0: automatic, 8 per CPU core (handlers that read or write the database)
 max_body_bytes = 1048576      # larger request bodies get 413 (queries, admin)
 max_upload_bytes = 21474836480  # a signed snapshot upload (PUT /v1/snapshots/...)
 # public_url = "https://gateway.example.org"  # what ministries sign; default http:// + Host
@@ -103,6 +104,7 @@ Result<DeploymentConfig> ParseConfig(const std::string& text, const std::string&
   };
   const IntKey keys[] = {
       {"threads", 0, 256, [&](int64_t v) { c.threads = static_cast<int>(v); }},
+      {"blocking_threads", 0, 256, [&](int64_t v) { c.blocking_threads = static_cast<int>(v); }},
       {"max_body_bytes", 1024, int64_t{1} << 40, [&](int64_t v) { c.max_body_bytes = static_cast<size_t>(v); }},
       {"max_upload_bytes", 1024, int64_t{1} << 44, [&](int64_t v) { c.max_upload_bytes = static_cast<size_t>(v); }},
       {"max_header_bytes", 1024, 1 << 20, [&](int64_t v) { c.max_header_bytes = static_cast<size_t>(v); }},

@@ -27,7 +27,8 @@ inline const std::vector<std::string> kReportingCountries = {"KAZ", "KGZ", "TJK"
 struct DeploymentConfig {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
-  int threads = 0;  // 0: automatic (8 per core, at least 8, at most 64)
+  int threads = 0;           // I/O threads; 0: one per core
+  int blocking_threads = 0;  // handlers that use the database; 0: 8 per core, at least 8, at most 64
   size_t max_body_bytes = 1 << 20;
   size_t max_header_bytes = 16 * 1024;
   size_t max_connections = 1024;

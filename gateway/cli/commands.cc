@@ -335,11 +335,11 @@ int Serve(const Args& a, std::ostream& out, std::ostream& err) {
   http::Api api(d);
   api.Register(router);
   http::ServerOptions options;
-  // Handlers block on SQLite (reads, the audit's group commit), so more threads
-  // than cores keep requests flowing while some wait; the group commit then
-  // writes their audit entries together.
+  // Nothing on the I/O threads waits for the disk (handlers that may run on
+  // the Api's blocking pool; releases complete when the audit thread has made
+  // them durable), so one per core: more only add context switches.
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  options.threads = cfg.threads > 0 ? cfg.threads : std::clamp(8 * cores, 8, 64);
+  options.threads = cfg.threads > 0 ? cfg.threads : cores;
   options.header_limit = cfg.max_header_bytes;
   options.body_limit = cfg.max_body_bytes;
   options.max_connections = cfg.max_connections;

@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -10,10 +11,12 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "gateway/common/date.h"
 #include "gateway/common/lru_cache.h"
 #include "gateway/common/text.h"
+#include "gateway/crypto/digest.h"
 #include "gateway/crypto/keys.h"
 #include "gateway/http/console.h"
 #include "gateway/http/message_signatures.h"
@@ -237,11 +240,29 @@ DisclosureSettings SettingsOrDpUnavailable(Deployment& deployment) {
 
 }  // namespace
 
+namespace {
+constexpr size_t kMaxCachedAnswerBytes = size_t{256} << 10;
+
+int BlockingThreads(const DeploymentConfig& config) {
+  if (config.blocking_threads > 0) return config.blocking_threads;
+  // Their handlers wait on SQLite (reads, the write lock), so more threads
+  // than cores keep requests flowing while some wait.
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::clamp(8 * cores, 8, 64);
+}
+}  // namespace
+
 Api::Api(Deployment& deployment)
     : deployment_(deployment),
       disclosure_(MakeDisclosureControl(SettingsOrDpUnavailable(deployment))),
       engine_(deployment.store(), deployment.policies(), *disclosure_,
-              QueryOptions{deployment.config().snapshot_epsilon_cap_micro}) {}
+              QueryOptions{deployment.config().snapshot_epsilon_cap_micro}),
+      // At most 256 answers of at most kMaxCachedAnswerBytes each (64 MiB); an
+      // answer is recomputed at least every second whatever the stamp says.
+      answers_(256, std::chrono::seconds(1)),
+      blocking_(static_cast<size_t>(BlockingThreads(deployment.config()))) {}
+
+Api::~Api() { blocking_.join(); }
 
 namespace {
 
@@ -257,8 +278,9 @@ std::string& ServedRoleSlot() {
 
 std::string& Api::ServedRole() { return ServedRoleSlot(); }
 
-void Api::Add(Router& router, const std::string& method, const std::string& pattern, Handler handler) {
-  router.Add(method, pattern, [handler = std::move(handler)](const Request& r) {
+void Api::Add(Router& router, const std::string& method, const std::string& pattern, Handler handler,
+              Runs runs) {
+  auto with_role = [handler = std::move(handler)](const Request& r) {
     ServedRoleSlot().clear();
     Response response = handler(r);
     response.role = ServedRoleSlot();
@@ -272,15 +294,44 @@ void Api::Add(Router& router, const std::string& method, const std::string& patt
       };
     }
     return response;
+  };
+  if (runs == Runs::kInline) return router.Add(method, pattern, std::move(with_role));
+  router.Add(method, pattern, [this, with_role = std::move(with_role)](const Request& r) {
+    // A copy: the server may reuse its Request once this handler returned.
+    return OnPool([with_role, request = std::make_shared<const Request>(r)] { return with_role(*request); });
   });
 }
 
+Response Api::OnPool(std::function<Response()> work) {
+  Response deferred;
+  deferred.deferred = [this, work = std::move(work)](std::function<void(Response)> done) {
+    boost::asio::post(blocking_, [work, done = std::move(done)]() mutable {
+      Response response;
+      try {
+        response = work();
+      } catch (...) {
+        // what() is dropped, as in Router::Dispatch: it may quote submitted values.
+        response = ErrorResponse(500, "internal", "internal error");
+      }
+      if (!response.deferred) return done(std::move(response));
+      auto next = std::move(response.deferred);
+      try {
+        next(std::move(done));
+      } catch (...) {
+        // `done` is gone with the exception; the server answers a completion
+        // that was never called with a 500 (see Session::Defer).
+      }
+    });
+  };
+  return deferred;
+}
+
 void Api::Register(Router& router) {
-  Add(router, "GET", "/healthz", [this](const Request& r) { return Healthz(r); });
+  Add(router, "GET", "/healthz", [this](const Request& r) { return Healthz(r); }, Runs::kInline);
   Add(router, "GET", "/readyz", [this](const Request& r) { return Readyz(r); });
   Add(router, "GET", "/metrics", [this](const Request& r) { return MetricsText(r); });
-  Add(router, "GET", "/v1/openapi.json", [this](const Request& r) { return OpenApi(r); });
-  Add(router, "GET", "/v1/aggregates", [this](const Request& r) { return Aggregates(r); });
+  Add(router, "GET", "/v1/openapi.json", [this](const Request& r) { return OpenApi(r); }, Runs::kInline);
+  Add(router, "GET", "/v1/aggregates", [this](const Request& r) { return Aggregates(r); }, Runs::kInline);
   Add(router, "GET", "/v1/snapshots", [this](const Request& r) { return Snapshots(r); });
   Add(router, "GET", "/v1/budget", [this](const Request& r) { return Budget(r); });
   Add(router, "GET", "/v1/unhcr/population", [this](const Request& r) { return UnhcrPopulation(r); });
@@ -291,8 +342,8 @@ void Api::Register(Router& router) {
   RegisterConsole(router);  // GET /console/, /console/{file}: the web console (console.cc)
   Add(router, "GET", "/v1/keys", [this](const Request& r) { return Keys(r); });
   Add(router, "POST", "/v1/admin/reload", [this](const Request& r) { return Reload(r); });
-  Add(router, "GET", "/v1/codelists", [this](const Request& r) { return Codelists(r); });
-  Add(router, "GET", "/v1/codelists/{name}", [this](const Request& r) { return Codelist(r); });
+  Add(router, "GET", "/v1/codelists", [this](const Request& r) { return Codelists(r); }, Runs::kInline);
+  Add(router, "GET", "/v1/codelists/{name}", [this](const Request& r) { return Codelist(r); }, Runs::kInline);
   router.AddStreaming(
       "PUT", "/v1/snapshots/{country}/{ref_date}", [this](const Request& r) { return UploadHead(r); },
       deployment_.config().max_upload_bytes);
@@ -408,6 +459,8 @@ Response Api::Healthz(const Request&) {
 }
 
 Response Api::Aggregates(const Request& request) {
+  // On an I/O thread: the token and the answer cache are in memory, and
+  // anything that needs the database goes to the blocking pool.
   auto who = Authenticate(request);
   if (!who.ok()) return ErrorFromStatus(who.status());
   auto query = ParseAggregateQuery(request.query);
@@ -418,37 +471,69 @@ Response Api::Aggregates(const Request& request) {
   if (!has_format) {
     if (auto accepted = FormatFromAccept(request.Header("accept"))) query->format = OutputFormatName(*accepted);
   }
-  auto result = engine_.Aggregate(*query, *who);
-  if (!result.ok()) return ErrorFromStatus(result.status());
-  RenderedBody rendered = Render(*result, ParseOutputFormat(query->format).value_or(OutputFormat::kJson));
-  Response r;
-  r.content_type = std::move(rendered.content_type);
-  r.body = std::move(rendered.body);
-  return Release(*who, CanonicalQuery(*query), {&*result}, std::move(r), std::move(rendered.sha256));
+  // Everything an answer depends on besides the stored state, which the stamp
+  // covers: who asks (grants and budgets are per consumer), the query, the day
+  // (grants have validity dates) and the policy (compared below).
+  const std::string canonical = CanonicalQuery(*query);
+  std::string key = who->name + '\n' + who->role + '\n' + TodayUtc().ToIso() + '\n' + canonical;
+  std::shared_ptr<const Policy> policy = deployment_.policies().current();
+  const uint64_t stamp = deployment_.store().ChangeStampValue();
+  if (auto hit = answers_.Get(key, stamp); hit != nullptr && hit->policy == policy) {
+    Response r;
+    r.content_type = hit->rendered.content_type;
+    r.body = hit->rendered.body;
+    return Release(*who, canonical, hit->record, std::move(r), hit->rendered.sha256);
+  }
+  return OnPool([this, who = *who, query = std::move(query).value(), key = std::move(key), stamp,
+                 policy = std::move(policy)] {
+    auto result = engine_.Aggregate(query, who);
+    if (!result.ok()) return ErrorFromStatus(result.status());
+    RenderedBody rendered = Render(*result, ParseOutputFormat(query.format).value_or(OutputFormat::kJson));
+    if (rendered.sha256.size() != 32) {
+      Sha256 h;
+      h.Update(rendered.body);
+      rendered.sha256 = h.Final();
+    }
+    ReleaseRecord record = ReleaseRecord::Of({&*result});
+    // A first release costs budget and says so in its body; its repeats cost
+    // nothing and have another body. Only the latter are kept.
+    bool cost_nothing = true;
+    for (const auto& [country, micro] : record.epsilon_micro) cost_nothing &= micro == 0;
+    if (cost_nothing && rendered.body.size() <= kMaxCachedAnswerBytes) {
+      answers_.Put(key, stamp, std::make_shared<const CachedAnswer>(CachedAnswer{policy, rendered, record}));
+    }
+    Response r;
+    r.content_type = std::move(rendered.content_type);
+    r.body = std::move(rendered.body);
+    return Release(who, CanonicalQuery(query), record, std::move(r), std::move(rendered.sha256));
+  });
 }
 
-Response Api::Release(const Principal& who, const std::string& query_text,
-                      const std::vector<const AggregateResult*>& results, Response r, std::string body_sha256) {
+Api::ReleaseRecord Api::ReleaseRecord::Of(const std::vector<const AggregateResult*>& results) {
+  ReleaseRecord record;
+  for (const AggregateResult* result : results) {
+    for (const auto& c : result->included) record.countries.push_back(c);
+    for (const auto& b : result->budget) record.epsilon_micro[b.country] += b.cost_micro;
+  }
+  return record;
+}
+
+Response Api::Release(const Principal& who, const std::string& query_text, const ReleaseRecord& record,
+                      Response r, std::string body_sha256) {
   const std::string digest =
       body_sha256.size() == 32 ? ContentDigestFromSha256(body_sha256) : ContentDigestSha256(r.body);
   // {"countries":[...],"epsilon":{...},"query":...,"response_digest":...}, the
   // keys in the order nlohmann::json wrote them before this was hand-written
   // (it is on every release's path).
   std::string detail = "{\"countries\":[";
-  std::map<std::string, int64_t> epsilon_micro;  // by country, over all parts
-  bool first = true;
-  for (const AggregateResult* result : results) {
-    for (const auto& c : result->included) {
-      if (!first) detail += ',';
-      first = false;
-      AppendJsonString(detail, c);
-    }
-    for (const auto& b : result->budget) epsilon_micro[b.country] += b.cost_micro;
+  for (const std::string& c : record.countries) {
+    if (detail.back() != '[') detail += ',';
+    AppendJsonString(detail, c);
   }
   detail += ']';
-  if (!epsilon_micro.empty()) {
+  if (!record.epsilon_micro.empty()) {
     detail += ",\"epsilon\":{";
-    for (const auto& [country, micro] : epsilon_micro) {
+    for (const auto& [country, micro] : record.epsilon_micro) {
       if (detail.back() != '{') detail += ',';
       AppendJsonString(detail, country);
       detail += ':';

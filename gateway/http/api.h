@@ -3,10 +3,19 @@
 // codes to HTTP status codes. Handlers are thin: they parse, call the engine,
 // and format.
 //
-// Thread-safety: handlers run concurrently on server threads; everything they
-// touch (Store, PolicyStore, KeyRing, QueryEngine) is thread-safe.
+// Threads: a handler that may wait for the database runs on the Api's blocking
+// pool and answers through a deferred Response, so the server's I/O threads
+// never wait for the disk. A repeated aggregate query (same consumer, query,
+// policy, day and stored state) is answered on the I/O thread from a cache of
+// rendered answers, and only its audit entry is written.
+//
+// Thread-safety: handlers run concurrently on server and pool threads;
+// everything they touch (Store, PolicyStore, KeyRing, QueryEngine) is
+// thread-safe.
 #pragma once
 
+#include <boost/asio/thread_pool.hpp>
+#include <map>
 #include <memory>
 
 #include "gateway/deployment.h"
@@ -14,7 +23,9 @@
 #include "gateway/http/router.h"
 #include "gateway/http/streaming.h"
 #include "gateway/privacy/disclosure.h"
+#include "gateway/query/formats.h"
 #include "gateway/query/query_engine.h"
+#include "gateway/storage/change_stamp.h"
 
 namespace gw::http {
 
@@ -36,13 +47,20 @@ Status ReloadPolicies(Deployment& deployment, const std::string& actor);
 class Api {
  public:
   explicit Api(Deployment& deployment);
+  ~Api();  // waits for the handlers running on the blocking pool
   void Register(Router& router);
   // Request counts and latencies are observed by the server's on_complete hook.
   Metrics& metrics() { return metrics_; }
 
  private:
+  // Where a handler runs: kInline on the I/O thread (it never waits for the
+  // disk), kPool on the blocking pool.
+  enum class Runs { kInline, kPool };
   // Registers a handler whose response carries the authenticated role.
-  static void Add(Router& router, const std::string& method, const std::string& pattern, Handler handler);
+  void Add(Router& router, const std::string& method, const std::string& pattern, Handler handler,
+           Runs runs = Runs::kPool);
+  // A deferred Response that runs `work` on the blocking pool.
+  Response OnPool(std::function<Response()> work);
   static std::string& ServedRole();
   Result<Principal> Authenticate(const Request& request);
   Result<Principal> AuthenticateOperator(const Request& request);
@@ -60,12 +78,25 @@ class Api {
   Response Budget(const Request& request);
   Response UnhcrPopulation(const Request& request);
   Response UnhcrDemographics(const Request& request);
-  // Signs the response and audits the release of `results` (query text,
-  // countries, epsilon spent, digest of the body): a deferred Response that
-  // completes once the audit entry is durable, withheld (503) if it fails.
+  // What the audit entry of a release records besides the query and digest.
+  struct ReleaseRecord {
+    std::vector<std::string> countries;
+    std::map<std::string, int64_t> epsilon_micro;  // debited now, by country
+    static ReleaseRecord Of(const std::vector<const AggregateResult*>& results);
+  };
+  // Signs the response and audits the release (query text, countries, epsilon
+  // spent, digest of the body): a deferred Response that completes once the
+  // audit entry is durable, withheld (503) if it fails.
+  Response Release(const Principal& who, const std::string& query_text, const ReleaseRecord& record,
+                   Response r, std::string body_sha256 = {});
   Response Release(const Principal& who, const std::string& query_text,
                    const std::vector<const AggregateResult*>& results, Response r,
-                   std::string body_sha256 = {});
+                   std::string body_sha256 = {}) {
+    return Release(who, query_text, ReleaseRecord::Of(results), std::move(r), std::move(body_sha256));
+  }
+  // The engine's answer to `query`, rendered, released and (if it cost no
+  // budget) kept for repeats. Runs on the blocking pool.
+  Response ComputeAggregates(const Principal& who, const AggregateQuery& query);
   Response Codelists(const Request& request);
   Response Codelist(const Request& request);
   // PUT /v1/snapshots/{country}/{ref_date}: checks the RFC 9421 signature from
@@ -76,6 +107,17 @@ class Api {
   Metrics metrics_;
   std::unique_ptr<DisclosureControl> disclosure_;
   QueryEngine engine_;
+
+  // A rendered answer that cost no budget, for its repeats. Holding the policy
+  // it was computed under keeps that policy's address from being reused, so
+  // comparing it with the current one is exact.
+  struct CachedAnswer {
+    std::shared_ptr<const Policy> policy;
+    RenderedBody rendered;
+    ReleaseRecord record;
+  };
+  StampedCache<CachedAnswer> answers_;
+  boost::asio::thread_pool blocking_;  // last: joined first, while the rest is alive
 };
 
 }  // namespace gw::http

@@ -647,6 +647,9 @@ class DeferredCompletion {
     core_->BeginDeferred();
   }
   ~DeferredCompletion() {
+    // Dropped without an answer (a handler's bug or an exception): the client
+    // still gets one.
+    if (!called_.exchange(true)) deliver_(ErrorResponse(500, "internal", "internal error"));
     deliver_ = nullptr;
     core_->EndDeferred();
   }

@@ -1,5 +1,6 @@
 // The audit chain and the trust tables (ministry keys, nonces, consumer
 // revocation) of Store; see store.h.
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -66,6 +67,7 @@ Status AppendAuditTx(sql::Connection& conn, const std::string& kind, const std::
 // How long the audit thread waits for more entries before a commit; see
 // RunAuditThread.
 constexpr std::chrono::microseconds kAuditGatherWindow{250};
+constexpr size_t kAuditMaxGather = 64;
 
 // Group commit on a thread of its own: whatever arrived while a batch was
 // being committed goes into the next transaction, so concurrent releases share
@@ -111,10 +113,11 @@ void Store::RunAuditThread() {
     // While releases arrive together (the last batch had several), wait a
     // moment for as many as last time: every commit costs an fsync and CPU
     // that the releases themselves need. A lone release never waits.
-    if (last_batch > 1 && audit_queue_.size() < last_batch && !audit_stop_) {
-      audit_gather_target_ = last_batch;
+    const size_t target = std::min<size_t>(last_batch, kAuditMaxGather);
+    if (last_batch > 1 && audit_queue_.size() < target && !audit_stop_) {
+      audit_gather_target_ = target;
       audit_wakeup_.wait_for(lock, kAuditGatherWindow,
-                             [&] { return audit_stop_ || audit_queue_.size() >= last_batch; });
+                             [&] { return audit_stop_ || audit_queue_.size() >= target; });
       audit_gather_target_ = 0;
     }
     last_batch = audit_queue_.size();

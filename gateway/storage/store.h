@@ -236,6 +236,10 @@ class Store {
   // PRAGMA quick_check on a read connection; used at start-up.
   Status CheckIntegrity();
 
+  // The shared change stamp (see change_stamp.h): read it before reading what
+  // a cache keeps, and keep the value with it.
+  uint64_t ChangeStampValue() const { return stamp_.Load(); }
+
   // The database file (its directory also holds temporary files of ingests).
   const std::string& path() const { return path_; }
 

@@ -3,4 +3,4 @@ list(APPEND GW_TEST_SOURCES
   unit/http/message_signatures_test.cc
   unit/storage/audit_test.cc)
 list(APPEND GW_TEST_SOURCES unit/adapters/shared_v1_test.cc)
-list(APPEND GW_TEST_SOURCES integration/roles_test.cc)
+list(APPEND GW_TEST_SOURCES integration/roles_test.cc integration/answer_cache_test.cc)

@@ -692,3 +692,100 @@ TEST_CASE("Router dispatches a streaming route without a server", "[http][router
   CHECK(found.body_limit == 10);
   CHECK(request.path_params.at("name") == "x");
 }
+
+TEST_CASE("Server sends a deferred answer without holding a thread for it", "[http][server]") {
+  // One I/O thread: if waiting for the deferred answer held it, the second
+  // connection's request could not be served meanwhile.
+  ServerOptions options = FastOptions();
+  options.threads = 1;
+  Router router;
+  std::mutex mu;
+  std::vector<std::function<void(Response)>> pending;  // guarded by mu
+  router.Add("GET", "/later", [&](const Request& request) {
+    Response deferred;
+    const std::string id = request.QueryParam("id").value_or("");
+    deferred.deferred = [&, id](std::function<void(Response)> done) {
+      std::lock_guard<std::mutex> lock(mu);
+      pending.push_back([id, done = std::move(done)](Response r) {
+        r.body = nlohmann::json{{"id", id}}.dump();
+        done(std::move(r));
+      });
+    };
+    return deferred;
+  });
+  router.Add("GET", "/dropped", [](const Request&) {
+    Response deferred;
+    deferred.deferred = [](std::function<void(Response)> done) { (void)done; };  // never called
+    return deferred;
+  });
+  router.Add("GET", "/hello", [](const Request&) {
+    Response r;
+    r.body = R"({"hello":"world"})";
+    return r;
+  });
+  Server server(options, router);
+  REQUIRE(server.Listen("127.0.0.1", 0).ok());
+  server.Start();
+
+  HttpClient waiting(server.port());
+  REQUIRE(waiting.Connect().ok());
+  REQUIRE(waiting.SendRaw("GET /later?id=a HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  HttpClient other(server.port());
+  REQUIRE(other.Connect().ok());
+  auto hello = other.Get("/hello");
+  REQUIRE(hello.ok());
+  CHECK(hello->status == 200);
+
+  // Completed from a thread of the test's own, as the audit thread does.
+  std::function<void(Response)> complete;
+  for (auto deadline = Clock::now() + 2s; Clock::now() < deadline && !complete;) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!pending.empty()) complete = pending.front();
+  }
+  REQUIRE(complete);
+  std::thread([complete] { complete(Response{}); }).join();
+  auto answer = waiting.ReadResponse();
+  REQUIRE(answer.ok());
+  CHECK(answer->status == 200);
+  CHECK(Json(*answer)["id"] == "a");
+  CHECK(answer->keep_alive);
+  // A second call of the same completion is ignored, and the connection serves on.
+  complete(Response{});
+  auto next = waiting.Get("/hello");
+  REQUIRE(next.ok());
+  CHECK(next->status == 200);
+
+  // A completion dropped without an answer still answers the client.
+  auto dropped = other.Get("/dropped");
+  INFO(dropped.status().message());
+  REQUIRE(dropped.ok());
+  CHECK(dropped->status == 500);
+  CHECK(ErrorCode(*dropped) == "internal");
+
+  // The server waits for completions it handed out before it goes away.
+  complete = nullptr;
+  std::lock_guard<std::mutex> lock(mu);
+  pending.clear();
+}
+
+TEST_CASE("Router::Dispatch waits for a deferred answer", "[http][server]") {
+  Router router;
+  router.Add("GET", "/later", [](const Request&) {
+    Response deferred;
+    deferred.deferred = [](std::function<void(Response)> done) {
+      std::thread([done = std::move(done)] {
+        std::this_thread::sleep_for(20ms);
+        Response r;
+        r.status = 202;
+        done(std::move(r));
+      }).detach();
+    };
+    return deferred;
+  });
+  Request request;
+  request.method = "GET";
+  request.path = "/later";
+  Response response = router.Dispatch(request);
+  CHECK(response.status == 202);
+  CHECK_FALSE(response.deferred);
+}
