@@ -333,7 +333,10 @@ Server StartServer(const Options& o, const std::string& dir) {
           static_cast<char*>(nullptr));
     _exit(127);
   }
-  for (int i = 0; i < 600 && s.port == 0; ++i) {
+  // Up to 10 minutes: serve checks the database's integrity first, which
+  // reads all of it (a minute or more for 10,000,000 persons when the page
+  // cache holds none of it, e.g. right after the 1 GB ingest).
+  for (int i = 0; i < 6000 && s.port == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     std::ifstream in(out);
     std::string line;
@@ -484,7 +487,10 @@ int main(int argc, char** argv) {
     std::string token, op;
     std::getline(std::ifstream(dir + "/token"), token);
     std::getline(std::ifstream(dir + "/operator"), op);
+    const auto start_began = Clock::now();
     Server server = StartServer(o, dir);
+    std::printf("\n[serve] started in %.1f s (integrity check of the database included)\n",
+                std::chrono::duration<double>(Clock::now() - start_began).count());
 
     if (o.Wants("query")) {
       const std::string one = "/v1/aggregates?ref_date=2023-12-31&coa=KAZ&by=pop_type,coo,sex";

@@ -1,5 +1,7 @@
 #include "gateway/cli/commands.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <csignal>
 #include <fstream>
@@ -325,6 +327,13 @@ int Serve(const Args& a, std::ostream& out, std::ostream& err) {
     if (Status s = ParseListen(*listen, cfg.listen_host, cfg.listen_port); !s.ok()) return Fail(err, s);
   }
 
+  // Answers of tens of kilobytes are allocated and freed on every request;
+  // by default glibc hands freed memory at the top of a heap back to the
+  // kernel once 128 KiB are free, and the next answer faults the pages in
+  // again (a tenth of the CPU of a 65 KB query under load). Keep up to 32 MiB
+  // per heap for reuse instead.
+  mallopt(M_TRIM_THRESHOLD, 32 << 20);
+
   sigset_t signals;
   sigemptyset(&signals);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals, sig);
@@ -360,7 +369,7 @@ int Serve(const Args& a, std::ostream& out, std::ostream& err) {
                            {"status", res.status},
                            {"duration_ms", static_cast<double>(took.count()) / 1000.0},
                            {"role", res.role.empty() ? "anonymous" : res.role},
-                           {"bytes", res.body.size()}};
+                           {"bytes", res.BodySize()}};
     std::fprintf(stderr, "%s\n",
                  line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   };

@@ -481,7 +481,7 @@ Response Api::Aggregates(const Request& request) {
   if (auto hit = answers_.Get(key, stamp); hit != nullptr && hit->policy == policy) {
     Response r;
     r.content_type = hit->rendered.content_type;
-    r.body = hit->rendered.body;
+    r.shared_body = std::shared_ptr<const std::string>(hit, &hit->rendered.body);  // shares the entry
     return Release(*who, canonical, hit->record, std::move(r), hit->rendered.sha256);
   }
   return OnPool([this, who = *who, query = std::move(query).value(), key = std::move(key), stamp,

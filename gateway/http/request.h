@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,10 @@ struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // When set, sent instead of `body` (left empty): an answer kept in a cache
+  // goes out without being copied per request.
+  std::shared_ptr<const std::string> shared_body;
+  size_t BodySize() const { return shared_body ? shared_body->size() : body.size(); }
   // Extra headers. The framing headers (Content-Length, Transfer-Encoding,
   // Connection) are the server's and are ignored here; Cache-Control and
   // X-Content-Type-Options are always overwritten with the policy values.
@@ -70,8 +75,9 @@ struct Response {
 };
 
 // The final answer of `response`: itself, or, if it is deferred, what its
-// completion delivers (waiting for it on this thread). For callers without a
-// server, such as tests and Router::Dispatch().
+// completion delivers (waiting for it on this thread), with a shared body
+// copied into `body`. For callers without a server, such as tests and
+// Router::Dispatch().
 Response Settle(Response response);
 
 // {"error":{"code":<code>,"message":<message>}}, serialised with nlohmann::json

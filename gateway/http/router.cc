@@ -287,12 +287,18 @@ Response Router::DispatchDeferred(Request& request) const {
 }
 
 Response Settle(Response response) {
-  if (!response.deferred) return response;
-  auto answer = std::make_shared<std::promise<Response>>();
-  std::future<Response> settled = answer->get_future();
-  auto deferred = std::move(response.deferred);
-  deferred([answer](Response r) { answer->set_value(std::move(r)); });
-  return settled.get();
+  if (response.deferred) {
+    auto answer = std::make_shared<std::promise<Response>>();
+    std::future<Response> settled = answer->get_future();
+    auto deferred = std::move(response.deferred);
+    deferred([answer](Response r) { answer->set_value(std::move(r)); });
+    response = settled.get();
+  }
+  if (response.shared_body) {
+    response.body = *response.shared_body;
+    response.shared_body.reset();
+  }
+  return response;
 }
 
 std::vector<std::pair<std::string, std::string>> Router::Routes() const {

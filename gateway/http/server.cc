@@ -268,6 +268,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // The response in progress. Its body lives in res_ while it is written and
   // is moved back into response_ for on_complete, so it is never copied.
   bhttp::response<bhttp::string_body> res_;
+  // The same for a Response with a shared body: the message only points into it.
+  bhttp::response<bhttp::span_body<const char>> shared_res_;
+  bool shared_ = false;
   Response response_;
   bool head_request_ = false;
   bool close_after_write_ = false;
@@ -710,6 +713,7 @@ void Session::Send(Response response, bool close, bool linger) {
   }
   response_ = std::move(response);
   stream_.expires_after(options_.write_timeout);
+  if (shared_) return bhttp::async_write(stream_, shared_res_, Bind(&Session::OnWrite));
   bhttp::async_write(stream_, res_, Bind(&Session::OnWrite));
 }
 
@@ -719,18 +723,36 @@ bool Session::BuildMessage(Response& response) {
   for (const auto& [name, value] : response.headers) {
     if (!ValidFieldName(name) || !ValidFieldValue(value)) return false;
   }
-  res_ = {};
-  res_.version(version_);
-  res_.result(static_cast<unsigned>(response.status));
-  for (const auto& [name, value] : response.headers) {
-    if (!IsFramingHeader(name)) res_.insert(name, value);
+  if (response.status == 204 || response.status == 304) {
+    response.body.clear();
+    response.shared_body.reset();
   }
-  // After the handler's headers, so that the policy always wins.
-  res_.set(bhttp::field::content_type, response.content_type);
-  res_.set(bhttp::field::cache_control, "no-store");
-  res_.set("X-Content-Type-Options", "nosniff");
-  res_.keep_alive(!close_after_write_);
-  if (response.status == 204 || response.status == 304) response.body.clear();
+  auto head = [&](auto& message) {
+    message = {};
+    message.version(version_);
+    message.result(static_cast<unsigned>(response.status));
+    for (const auto& [name, value] : response.headers) {
+      if (!IsFramingHeader(name)) message.insert(name, value);
+    }
+    // After the handler's headers, so that the policy always wins.
+    message.set(bhttp::field::content_type, response.content_type);
+    message.set(bhttp::field::cache_control, "no-store");
+    message.set("X-Content-Type-Options", "nosniff");
+    message.keep_alive(!close_after_write_);
+  };
+  shared_ = response.shared_body != nullptr;
+  if (shared_) {
+    head(shared_res_);
+    const std::string& body = *response.shared_body;
+    if (head_request_) {
+      shared_res_.content_length(body.size());
+    } else {
+      shared_res_.body() = bhttp::span_body<const char>::value_type(body.data(), body.size());
+      shared_res_.prepare_payload();
+    }
+    return true;
+  }
+  head(res_);
   if (head_request_) {
     res_.content_length(response.body.size());  // body stays in `response`
   } else {
@@ -741,7 +763,12 @@ bool Session::BuildMessage(Response& response) {
 }
 
 void Session::OnWrite(beast::error_code ec, size_t /*bytes*/) {
-  if (!head_request_) response_.body = std::move(res_.body());
+  if (shared_) {
+    shared_res_ = {};
+    shared_ = false;
+  } else if (!head_request_) {
+    response_.body = std::move(res_.body());
+  }
   res_ = {};
   NotifyComplete();
   request_ = Request{};
