@@ -1,7 +1,10 @@
 // The audit chain and the trust tables (ministry keys, nonces, consumer
 // revocation) of Store; see store.h.
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <optional>
 #include <ctime>
@@ -104,6 +107,13 @@ Status Store::AppendAudit(const std::string& kind, const std::string& actor,
 }
 
 void Store::RunAuditThread() {
+  // Signals are for the thread that waits for them (gateway serve blocks them
+  // in every thread but takes them with sigwait): this thread may start before
+  // that mask is set, and a SIGTERM delivered here would end the process
+  // without its orderly shutdown.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
   std::vector<PendingAudit> batch;
   size_t last_batch = 0;
   std::unique_lock<std::mutex> lock(audit_mu_);

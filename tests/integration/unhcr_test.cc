@@ -113,6 +113,10 @@ TEST_CASE("UNHCR-style population and demographics", "[integration][unhcr]") {
       for (const char* f : {"refugees", "asylum_seekers", "stateless"}) {
         if (item[f].is_null()) {
           CHECK(item["status"][f] == "Q");
+        } else if (item[f] == 0) {
+          // The noisy count came out below 1 (the noise key is random per
+          // deployment, and the fixture's counts are small): no cell, shown as 0.
+          CHECK(item["status"][f] == "A");
         } else {
           CHECK(item[f].get<int>() >= 5);  // never a number under the threshold
           CHECK(item["status"][f] == "E");

@@ -789,3 +789,38 @@ TEST_CASE("Router::Dispatch waits for a deferred answer", "[http][server]") {
   CHECK(response.status == 202);
   CHECK_FALSE(response.deferred);
 }
+
+TEST_CASE("Server sends a shared body as it is, and only its length to HEAD", "[http][server]") {
+  Router router;
+  auto body = std::make_shared<const std::string>(std::string(70000, 'x') + "end");
+  router.Add("GET", "/shared", [body](const Request&) {
+    Response r;
+    r.content_type = "text/plain";
+    r.shared_body = body;
+    return r;
+  });
+  Server server(FastOptions(), router);
+  REQUIRE(server.Listen("127.0.0.1", 0).ok());
+  server.Start();
+  HttpClient client(server.port());
+  REQUIRE(client.Connect().ok());
+  for (int i = 0; i < 3; ++i) {  // the same bytes each time, on one connection
+    auto got = client.Get("/shared");
+    REQUIRE(got.ok());
+    CHECK(got->status == 200);
+    CHECK(got->body == *body);
+    CHECK(got->Header("cache-control") == "no-store");
+  }
+  REQUIRE(client.SendRaw("HEAD /shared HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  auto head = client.ReadResponse(/*head=*/true);
+  REQUIRE(head.ok());
+  CHECK(head->Header("content-length") == std::to_string(body->size()));
+  CHECK(head->body.empty());
+  // Without a server, Settle copies it into the body.
+  Request request;
+  request.method = "GET";
+  request.path = "/shared";
+  Response settled = router.Dispatch(request);
+  CHECK(settled.body == *body);
+  CHECK(settled.shared_body == nullptr);
+}
