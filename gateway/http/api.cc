@@ -459,8 +459,10 @@ Response Api::Healthz(const Request&) {
 }
 
 Response Api::Aggregates(const Request& request) {
-  // On an I/O thread: the token and the answer cache are in memory, and
-  // anything that needs the database goes to the blocking pool.
+  // On an I/O thread: the token (after its first use) and the answer cache are
+  // in memory, and the engine, which needs the database, runs on the blocking
+  // pool. A token's first lookup is one short read, which never waits for the
+  // writer in WAL mode.
   auto who = Authenticate(request);
   if (!who.ok()) return ErrorFromStatus(who.status());
   auto query = ParseAggregateQuery(request.query);

@@ -11,12 +11,8 @@
 namespace gw {
 namespace {
 
-std::string Token(const test::ProcessResult& r) { return r.out.substr(0, r.out.find('\n')); }
-
 testing::ClientResponse Get(uint16_t port, const std::string& target, const std::string& token) {
-  testing::HttpClient client(port, std::chrono::milliseconds(5000));
-  REQUIRE(client.Connect().ok());
-  auto r = client.Send("GET", target, {}, {{"Authorization", "Bearer " + token}});
+  auto r = testing::GetWithToken(port, target, token);
   REQUIRE(r.ok());
   return *r;
 }
@@ -27,25 +23,16 @@ TEST_CASE("cached answers follow revocations and new snapshots made by other pro
   test::TempDir tmp;
   const std::string dir = tmp.path() + "/gw";
   REQUIRE(test::RunGateway({"init", dir}).exit_code == 0);
-  const std::string unhcr = Token(test::RunGateway({"consumer", "add", "unhcr", "--dir", dir}));
-  const std::string iom = Token(test::RunGateway({"consumer", "add", "iom", "--dir", dir}));
-  const std::string op = Token(test::RunGateway({"consumer", "add", "ops", "--dir", dir, "--role", "operator"}));
-  test::WriteFile(dir + "/policies/kaz.toml", R"([[grant]]
-country = "KAZ"
-consumer = "unhcr"
-pop_types = ["REF", "ASY", "STA", "MIG"]
-dimensions = ["coo", "pop_type"]
-mechanism = "sdc"
-threshold = 5
-
-[[grant]]
-country = "KAZ"
-consumer = "iom"
-pop_types = ["REF", "ASY", "STA", "MIG"]
-dimensions = ["coo", "pop_type"]
-mechanism = "sdc"
-threshold = 5
-)");
+  const std::string unhcr = test::FirstLine(test::RunGateway({"consumer", "add", "unhcr", "--dir", dir}));
+  const std::string iom = test::FirstLine(test::RunGateway({"consumer", "add", "iom", "--dir", dir}));
+  const std::string op = test::FirstLine(test::RunGateway({"consumer", "add", "ops", "--dir", dir, "--role", "operator"}));
+  std::string grants;
+  for (const char* consumer : {"unhcr", "iom"}) {
+    grants += std::string("[[grant]]\ncountry = \"KAZ\"\nconsumer = \"") + consumer +
+              "\"\npop_types = [\"REF\", \"ASY\", \"STA\", \"MIG\"]\ndimensions = [\"coo\", \"pop_type\"]\n"
+              "mechanism = \"sdc\"\nthreshold = 5\n\n";
+  }
+  test::WriteFile(dir + "/policies/kaz.toml", grants);
   // The same register, then without its last row: a different file, so a new version.
   const std::string full = test::FixturePath("kaz-1.csv");
   std::string text = test::ReadFile(full);
