@@ -5,7 +5,7 @@
 //   gateway-bench --gateway build/bin/gateway --gwgen build/bin/gwgen --work DIR
 //                 [--persons 1000000] [--query-persons 10000000] [--runs 3]
 //                 [--connections 32] [--seconds 10] [--uzb-bytes 1000000000]
-//                 [--only ingest,memory,query,push]
+//                 [--only ingest,memory,query,push] [--attach PORT]
 //
 // 1. ingest: `gateway ingest` of a kaz-1 file of --persons persons, end to end,
 //    against `sqlite3` importing the same number of already-normalised rows
@@ -21,6 +21,10 @@
 //    computed) query of a new table.
 // 4. push: `gateway push` of the kaz-1 file: client rows/s, and the server's
 //    shared-v1 ingest rate from its own request-duration metric.
+//
+// --attach PORT measures query and push against a server already serving
+// WORK/query on 127.0.0.1:PORT (e.g. started by hand under perf) instead of
+// starting one; the first-query figure is then a repeat if it ran before.
 //
 // Everything runs on 127.0.0.1; nothing leaves the machine.
 #include <arpa/inet.h>
@@ -66,6 +70,7 @@ struct Options {
   std::string gateway = "build/bin/gateway", gwgen = "build/bin/gwgen", work = "bench-work";
   long persons = 1000000, query_persons = 10000000, uzb_bytes = 1000000000;
   int runs = 3, connections = 32, seconds = 10;
+  int attach_port = 0;  // measure a server already serving work/query on this loopback port
   std::string only = "ingest,memory,query,push";
   bool Wants(const std::string& part) const { return only.find(part) != std::string::npos; }
 };
@@ -375,6 +380,7 @@ int main(int argc, char** argv) {
     else if (k == "--connections") o.connections = std::stoi(v);
     else if (k == "--seconds") o.seconds = std::stoi(v);
     else if (k == "--only") o.only = v;
+    else if (k == "--attach") o.attach_port = std::stoi(v);
     else {
       std::cerr << "gateway-bench: unknown option " << k << " (see the header of bench/gateway_bench.cc)\n";
       return 2;
@@ -488,9 +494,15 @@ int main(int argc, char** argv) {
     std::getline(std::ifstream(dir + "/token"), token);
     std::getline(std::ifstream(dir + "/operator"), op);
     const auto start_began = Clock::now();
-    Server server = StartServer(o, dir);
-    std::printf("\n[serve] started in %.1f s (integrity check of the database included)\n",
-                std::chrono::duration<double>(Clock::now() - start_began).count());
+    Server server;
+    if (o.attach_port != 0) {
+      server.port = static_cast<uint16_t>(o.attach_port);
+      std::printf("\n[serve] attached to the server on 127.0.0.1:%d\n", o.attach_port);
+    } else {
+      server = StartServer(o, dir);
+      std::printf("\n[serve] started in %.1f s (integrity check of the database included)\n",
+                  std::chrono::duration<double>(Clock::now() - start_began).count());
+    }
 
     if (o.Wants("query")) {
       const std::string one = "/v1/aggregates?ref_date=2023-12-31&coa=KAZ&by=pop_type,coo,sex";
@@ -559,7 +571,7 @@ int main(int argc, char** argv) {
                     o.persons / server_seconds);
       }
     }
-    StopServer(server);
+    if (o.attach_port == 0) StopServer(server);
   }
   std::printf("\n%s\n", all_pass ? "all targets met" : "SOME TARGETS MISSED");
   return all_pass ? 0 : 1;
