@@ -27,9 +27,11 @@ body_timeout_ms = 60000
 idle_timeout_ms = 30000       # keep-alive connections idle longer are closed
 write_timeout_ms = 30000      # a client that does not read its response is dropped
 max_query_params = 64         # more query parameters get 400
+shutdown_timeout_ms = 5000    # on SIGTERM, requests in flight get this long to finish
 
 [storage]
 database = "data/gateway.db"  # relative to the deployment directory
+busy_timeout_ms = 10000       # a write waits this long for another writer (a CLI ingest), then 503
 
 [privacy]
 # snapshot_epsilon_cap = 20.0  # all consumers together, per country and reference date
@@ -114,6 +116,7 @@ Result<DeploymentConfig> ParseConfig(const std::string& text, const std::string&
       {"idle_timeout_ms", 100, 3600000, [&](int64_t v) { c.idle_timeout = std::chrono::milliseconds(v); }},
       {"write_timeout_ms", 100, 3600000, [&](int64_t v) { c.write_timeout = std::chrono::milliseconds(v); }},
       {"max_query_params", 1, 10000, [&](int64_t v) { c.max_query_params = static_cast<size_t>(v); }},
+      {"shutdown_timeout_ms", 100, 3600000, [&](int64_t v) { c.shutdown_timeout = std::chrono::milliseconds(v); }},
   };
   if (const toml::table* server = root["server"].as_table()) {
     for (const auto& [k, v] : *server) {
@@ -131,10 +134,25 @@ Result<DeploymentConfig> ParseConfig(const std::string& text, const std::string&
       spec->set(*value);
     }
   }
-  if (auto db = root["storage"]["database"]) {
-    auto s = db.value<std::string>();
-    if (!s || s->empty()) return bad("storage.database", "must be a file path");
-    c.database = *s;
+  if (const toml::table* storage = root["storage"].as_table()) {
+    for (const auto& [k, v] : *storage) {
+      std::string key(k.str());
+      if (key == "database") {
+        auto s = v.value<std::string>();
+        if (!s || s->empty()) return bad("storage.database", "must be a file path");
+        c.database = *s;
+      } else if (key == "busy_timeout_ms") {
+        auto value = v.value<int64_t>();
+        if (!v.is_integer() || !value || *value < 0 || *value > 3600000) {
+          return bad("storage.busy_timeout_ms", "must be a whole number from 0 to 3600000");
+        }
+        c.busy_timeout = std::chrono::milliseconds(*value);
+      } else {
+        return bad("storage." + key, "is unknown");
+      }
+    }
+  } else if (root.contains("storage")) {
+    return bad("storage", "must be a table");
   }
   if (auto url = root["server"]["public_url"]) {
     auto s = url.value<std::string>();
@@ -220,7 +238,7 @@ Result<std::unique_ptr<Deployment>> Deployment::Open(const std::string& dir) {
     return Status::NotFound("database " + db + " is missing; restore it from a backup "
                             "(see docs/operations.md) or run gateway init in a new directory");
   }
-  auto store = Store::Open(db, false);
+  auto store = Store::Open(db, false, config.busy_timeout);
   if (!store.ok()) {
     // Only damage calls for a restore; a read-only, full or locked store does not.
     if (store.status().code() == Code::kCorruption) {

@@ -38,6 +38,10 @@ struct DeploymentConfig {
   std::chrono::milliseconds write_timeout{30000};
   size_t max_query_params = 64;
   std::string database = "data/gateway.db";  // relative to DIR
+  // [storage]: how long a write waits for another writer's lock.
+  std::chrono::milliseconds busy_timeout{10000};
+  // [server]: how long a stopping server lets requests in flight finish.
+  std::chrono::milliseconds shutdown_timeout{5000};
   // The scheme and authority clients use to reach the gateway (e.g.
   // "https://gateway.example.org" behind a TLS proxy); signed uploads cover
   // the target URI, so the server must know it. Empty: "http://" + Host.

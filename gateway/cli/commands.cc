@@ -356,6 +356,7 @@ int Serve(const Args& a, std::ostream& out, std::ostream& err) {
   options.body_timeout = cfg.body_timeout;
   options.idle_timeout = cfg.idle_timeout;
   options.write_timeout = cfg.write_timeout;
+  options.shutdown_timeout = cfg.shutdown_timeout;
   options.max_query_params = cfg.max_query_params;
   options.on_complete = [&api](const http::Request& req, const http::Response& res,
                                std::chrono::microseconds took) {

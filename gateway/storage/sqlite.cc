@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 
@@ -52,7 +54,8 @@ void ConfigureLibraryOnce() {
 }
 }  // namespace
 
-Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mode mode) {
+Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mode mode,
+                                                     std::chrono::milliseconds busy_timeout) {
   ConfigureLibraryOnce();
   int flags = SQLITE_OPEN_NOMUTEX;
   switch (mode) {
@@ -70,7 +73,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mo
   sqlite3_extended_result_codes(db, 1);
   // Another process (a CLI ingest beside the server) may hold the write lock
   // for a while; wait rather than fail at once.
-  sqlite3_busy_timeout(db, 10000);
+  sqlite3_busy_timeout(db, static_cast<int>(std::clamp<int64_t>(busy_timeout.count(), 0, INT32_MAX)));
   return std::unique_ptr<Connection>(new Connection(db));
 }
 

@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -31,7 +32,11 @@ class Statement;
 class Connection {
  public:
   enum class Mode { kReadWriteCreate, kReadWrite, kReadOnly };
-  static Result<std::unique_ptr<Connection>> Open(const std::string& path, Mode mode);
+  // While another connection (in any process) holds the write lock, a
+  // statement waits up to `busy_timeout` for it before failing with BUSY.
+  static constexpr std::chrono::milliseconds kDefaultBusyTimeout{10000};
+  static Result<std::unique_ptr<Connection>> Open(const std::string& path, Mode mode,
+                                                  std::chrono::milliseconds busy_timeout = kDefaultBusyTimeout);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

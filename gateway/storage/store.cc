@@ -337,11 +337,14 @@ Store::~Store() {
   if (audit_thread_.joinable()) audit_thread_.join();
 }
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool create) {
-  std::unique_ptr<Store> store(new Store(path));
-  GW_ASSIGN_OR_RETURN(store->writer_, sql::Connection::Open(path, create
-                                                                     ? sql::Connection::Mode::kReadWriteCreate
-                                                                     : sql::Connection::Mode::kReadWrite));
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, bool create,
+                                           std::chrono::milliseconds busy_timeout) {
+  std::unique_ptr<Store> store(new Store(path, busy_timeout));
+  GW_ASSIGN_OR_RETURN(store->writer_,
+                      sql::Connection::Open(path,
+                                            create ? sql::Connection::Mode::kReadWriteCreate
+                                                   : sql::Connection::Mode::kReadWrite,
+                                            busy_timeout));
   GW_RETURN_IF_ERROR(Configure(*store->writer_));
   // The writer inserts persons keyed by a hash, so in no useful order: a page
   // cache of 64 MiB keeps the B-tree pages it touches in memory for files of
@@ -362,7 +365,7 @@ Result<std::unique_ptr<sql::Connection>> Store::AcquireReader() {
       return c;
     }
   }
-  GW_ASSIGN_OR_RETURN(auto c, sql::Connection::Open(path_, sql::Connection::Mode::kReadWrite));
+  GW_ASSIGN_OR_RETURN(auto c, sql::Connection::Open(path_, sql::Connection::Mode::kReadWrite, busy_timeout_));
   GW_RETURN_IF_ERROR(c->Exec("PRAGMA query_only=ON"));
   return c;
 }

@@ -161,7 +161,12 @@ std::string AuditHash(const std::string& prev_hash, int64_t seq, const std::stri
 class Store {
  public:
   // Opens (creating if `create`) the database and brings its schema up to date.
-  static Result<std::unique_ptr<Store>> Open(const std::string& path, bool create);
+  // `busy_timeout`: how long a write waits for another writer (a CLI ingest
+  // beside the server) before it fails as unavailable; every connection of
+  // the store uses it.
+  static Result<std::unique_ptr<Store>> Open(
+      const std::string& path, bool create,
+      std::chrono::milliseconds busy_timeout = sql::Connection::kDefaultBusyTimeout);
   ~Store();
 
   // Starts a new uncommitted snapshot for (country, ref_date); blocks other writers until done.
@@ -244,7 +249,8 @@ class Store {
   const std::string& path() const { return path_; }
 
  private:
-  explicit Store(std::string path) : path_(std::move(path)) {}
+  Store(std::string path, std::chrono::milliseconds busy_timeout)
+      : path_(std::move(path)), busy_timeout_(busy_timeout) {}
   class Reader;
   Result<std::unique_ptr<sql::Connection>> AcquireReader();
   void ReleaseReader(std::unique_ptr<sql::Connection> conn);
@@ -259,6 +265,7 @@ class Store {
   void RunAuditThread();
 
   std::string path_;
+  std::chrono::milliseconds busy_timeout_;
   // What the query path asks on every request, answered from memory while
   // nothing it depends on changed (see change_stamp.h).
   ChangeStamp stamp_;

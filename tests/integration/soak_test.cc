@@ -398,3 +398,44 @@ TEST_CASE("reliability: a slowly arriving upload does not stall queries that wri
 }
 
 }  // namespace gw
+
+namespace gw {
+namespace {
+
+TEST_CASE("reliability: shutdown_timeout_ms bounds a stop while an upload is still arriving",
+          "[reliability][soak][shutdown]") {
+  test::Site site("threads = 2\nshutdown_timeout_ms = 800\n");
+  const std::string ref = kRefDate;
+  const std::string body = test::ReadFile(test::GenerateKaz(site.tmp() + "/slow.csv", 20000, 41, ref).path);
+  test::GatewayServer server(site.dir());
+  REQUIRE(server.started());
+  const uint16_t port = server.port();
+  const std::string target = "/v1/snapshots/KAZ/" + ref + "?profile=kaz-1&partial=true";
+  std::string head = "PUT " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                     "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  for (const auto& [k, v] : test::SignedUploadHeaders(port, target, body, "text/csv", site.keyid(), site.key(),
+                                                      test::NewNonce(), test::Now())) {
+    head += k + ": " + v + "\r\n";
+  }
+  // The head and a first part of the body; the rest never comes.
+  int fd = test::ConnectLoopback(port);
+  REQUIRE(fd >= 0);
+  REQUIRE(test::SendAll(fd, head + "\r\n", Ms(5000)));
+  REQUIRE(test::SendAll(fd, std::string_view(body).substr(0, 8192), Ms(5000)));
+  std::this_thread::sleep_for(Ms(300));
+  const auto term = Clock::now();
+  auto code = server.Terminate(Ms(20000));
+  const double stop_seconds = std::chrono::duration<double>(Clock::now() - term).count();
+  close(fd);
+  INFO(server.Log());
+  CHECK(code == 0);
+  CHECK(stop_seconds >= 0.7);  // it waited for the upload in flight...
+  CHECK(stop_seconds < 4.0);   // ...for the setting's 0.8 s, not the default 5 s
+  // Nothing of the abandoned upload was kept.
+  CHECK(test::SqlInt(site.db(), "SELECT COUNT(*) FROM snapshots") == 0);
+  std::printf("shutdown: stopped %.2f s after SIGTERM with an upload in flight (shutdown_timeout_ms = 800)\n",
+              stop_seconds);
+}
+
+}  // namespace
+}  // namespace gw

@@ -56,7 +56,8 @@ struct Fixture {
   std::string v1_cells;
   test::Generated big;
 
-  explicit Fixture(const std::string& server_toml = "threads = 2\n") : site(server_toml) {
+  explicit Fixture(const std::string& server_toml = "threads = 2\n", const std::string& storage_toml = "")
+      : site(server_toml, storage_toml) {
     auto base = test::GenerateKaz(site.tmp() + "/base.csv", 3000, 3, kRefDate);
     auto r = test::IngestKaz(site.dir(), base.path, kRefDate);
     if (r.exit_code != 0) FAIL("base ingest failed: " << r.err);
@@ -196,7 +197,9 @@ TEST_CASE("reliability: a read-only data directory gives a clear error", "[relia
 }
 
 TEST_CASE("reliability: a locked database gives 503 and a clear CLI error", "[reliability][storage]") {
-  Fixture f("threads = 4\n");
+  // A busy timeout of 2.5 s instead of the default 10 s: the setting reaches
+  // both the CLI and the server, and neither gives up before it.
+  Fixture f("threads = 4\n", "busy_timeout_ms = 2500\n");
   test::GatewayServer server(f.site.dir());
   REQUIRE(server.started());
   const std::string big = test::ReadFile(f.big.path);
@@ -228,6 +231,8 @@ TEST_CASE("reliability: a locked database gives 503 and a clear CLI error", "[re
   sqlite3_close(holder);
 
   INFO("CLI after " << held << " s: " << cli.exit_code << " " << cli.err);
+  CHECK(held >= 2.5);
+  CHECK(held < 9.0);  // the setting, not the default of 10 s
   CHECK(cli.exit_code == 1);
   CHECK(Mentions(cli.err, {"locked"}));
   INFO("upload: " << upload.status << " " << upload.body << upload.error);
@@ -241,7 +246,7 @@ TEST_CASE("reliability: a locked database gives 503 and a clear CLI error", "[re
   CHECK(r.status == 201);
   CHECK(server.Terminate() == 0);
   f.CheckUnharmed("the lock was released", 2);
-  std::printf("storage: a lock held for %.1f s (busy timeout 10 s): CLI exit %d, upload %d\n", held, cli.exit_code,
+  std::printf("storage: a lock held for %.1f s (busy_timeout_ms = 2500): CLI exit %d, upload %d\n", held, cli.exit_code,
               upload.status);
 }
 

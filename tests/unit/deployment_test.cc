@@ -45,6 +45,22 @@ TEST_CASE("settings are validated with the key named", "[deployment]") {
   CHECK_FALSE(ParseConfig("[server]\nlisten = \"h:99999\"\n", "g").ok());
   CHECK_FALSE(ParseConfig("[server]\ncolour = 1\n", "g").ok());
   CHECK_FALSE(ParseConfig("[other]\n", "g").ok());
+  // The store's busy timeout and the shutdown bound: defaults, settings, limits.
+  CHECK(ok->busy_timeout == std::chrono::milliseconds(10000));
+  CHECK(ok->shutdown_timeout == std::chrono::milliseconds(5000));
+  auto timeouts = ParseConfig("[server]\nshutdown_timeout_ms = 750\n[storage]\nbusy_timeout_ms = 0\n", "g");
+  REQUIRE(timeouts.ok());
+  CHECK(timeouts->shutdown_timeout == std::chrono::milliseconds(750));
+  CHECK(timeouts->busy_timeout == std::chrono::milliseconds(0));
+  auto long_busy = ParseConfig("[storage]\nbusy_timeout_ms = 3600001\n", "gateway.toml");
+  REQUIRE_FALSE(long_busy.ok());
+  CHECK(long_busy.status().message().find("storage.busy_timeout_ms") != std::string::npos);
+  auto short_stop = ParseConfig("[server]\nshutdown_timeout_ms = 5\n", "gateway.toml");
+  REQUIRE_FALSE(short_stop.ok());
+  CHECK(short_stop.status().message().find("server.shutdown_timeout_ms") != std::string::npos);
+  auto unknown = ParseConfig("[storage]\nbusy_timeout = 5\n", "gateway.toml");
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.status().message().find("storage.busy_timeout") != std::string::npos);
   std::string host;
   uint16_t port = 0;
   REQUIRE(ParseListen("[::1]:0", host, port).ok());
