@@ -114,6 +114,7 @@ void Store::RunAuditThread() {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  pthread_setname_np(pthread_self(), "gw-audit");  // for top -H and perf
   std::vector<PendingAudit> batch;
   size_t last_batch = 0;
   std::unique_lock<std::mutex> lock(audit_mu_);
