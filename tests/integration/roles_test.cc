@@ -10,8 +10,6 @@
 namespace gw {
 namespace {
 
-std::string Token(const test::ProcessResult& r) { return r.out.substr(0, r.out.find('\n')); }
-
 testing::ClientResponse Call(uint16_t port, const std::string& method, const std::string& target,
                              const std::string& token) {
   testing::HttpClient client(port, std::chrono::milliseconds(5000));
@@ -29,9 +27,9 @@ TEST_CASE("route x role matrix, audit of releases and signed responses", "[roles
   test::TempDir tmp;
   const std::string dir = tmp.path() + "/gw";
   REQUIRE(test::RunGateway({"init", dir}).exit_code == 0);
-  std::string consumer = Token(test::RunGateway({"consumer", "add", "unhcr", "--dir", dir}));
-  std::string op = Token(test::RunGateway({"consumer", "add", "secretariat", "--dir", dir, "--role", "operator"}));
-  std::string revoked = Token(test::RunGateway({"consumer", "add", "gone", "--dir", dir}));
+  std::string consumer = test::FirstLine(test::RunGateway({"consumer", "add", "unhcr", "--dir", dir}));
+  std::string op = test::FirstLine(test::RunGateway({"consumer", "add", "secretariat", "--dir", dir, "--role", "operator"}));
+  std::string revoked = test::FirstLine(test::RunGateway({"consumer", "add", "gone", "--dir", dir}));
   REQUIRE(test::RunGateway({"consumer", "revoke", "gone", "--dir", dir}).exit_code == 0);
   test::WriteFile(dir + "/policies/kaz.toml", R"([[grant]]
 country = "KAZ"
