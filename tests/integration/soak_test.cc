@@ -55,6 +55,18 @@ int64_t FileSize(const std::string& path) {
   return ec ? 0 : static_cast<int64_t>(n);
 }
 
+// The head of a signed PUT of `body` (request line, headers, blank line), for
+// tests that send the body themselves, slowly or not at all.
+std::string SignedPutHead(const test::Site& site, uint16_t port, const std::string& target, const std::string& body) {
+  std::string head = "PUT " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                     "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  for (const auto& [k, v] : test::SignedUploadHeaders(port, target, body, "text/csv", site.keyid(), site.key(),
+                                                      test::NewNonce(), test::Now())) {
+    head += k + ": " + v + "\r\n";
+  }
+  return head + "\r\n";
+}
+
 }  // namespace
 
 TEST_CASE("reliability: soak under mixed load, then SIGTERM with uploads in flight", "[reliability][soak]") {
@@ -233,15 +245,9 @@ TEST_CASE("reliability: soak under mixed load, then SIGTERM with uploads in flig
     inflight.emplace_back([&, i] {
       // 16 KiB every 50 ms: the 6 MB body would take over 20 s.
       const std::string target = "/v1/snapshots/KAZ/" + ref + "?profile=kaz-1&partial=true";
-      std::string head = "PUT " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                         "\r\nContent-Length: " + std::to_string(big[i].size()) + "\r\n";
-      for (const auto& [k, v] : test::SignedUploadHeaders(port, target, big[i], "text/csv", site.keyid(),
-                                                          site.key(), test::NewNonce(), test::Now())) {
-        head += k + ": " + v + "\r\n";
-      }
       int fd = test::ConnectLoopback(port);
       if (fd < 0) return;
-      bool ok = test::SendAll(fd, head + "\r\n", Ms(5000));
+      bool ok = test::SendAll(fd, SignedPutHead(site, port, target, big[i]), Ms(5000));
       for (size_t at = 0; ok && at < big[i].size(); at += 16384) {
         ok = test::SendAll(fd, std::string_view(big[i]).substr(at, 16384), Ms(5000));
         std::this_thread::sleep_for(Ms(50));
@@ -345,15 +351,9 @@ TEST_CASE("reliability: a slowly arriving upload does not stall queries that wri
   std::atomic<bool> trickling{true};
   std::thread slow([&] {
     const std::string target = "/v1/snapshots/KAZ/" + ref + "?profile=kaz-1&partial=true";
-    std::string head = "PUT " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                       "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-    for (const auto& [k, v] : test::SignedUploadHeaders(port, target, body, "text/csv", site.keyid(), site.key(),
-                                                        test::NewNonce(), test::Now())) {
-      head += k + ": " + v + "\r\n";
-    }
     int fd = test::ConnectLoopback(port);
     if (fd < 0) return;
-    bool ok = test::SendAll(fd, head + "\r\n", Ms(5000));
+    bool ok = test::SendAll(fd, SignedPutHead(site, port, target, body), Ms(5000));
     for (size_t at = 0; ok && trickling && at + 4096 < body.size(); at += 4096) {
       ok = test::SendAll(fd, std::string_view(body).substr(at, 4096), Ms(5000));
       std::this_thread::sleep_for(Ms(50));
@@ -411,16 +411,10 @@ TEST_CASE("reliability: shutdown_timeout_ms bounds a stop while an upload is sti
   REQUIRE(server.started());
   const uint16_t port = server.port();
   const std::string target = "/v1/snapshots/KAZ/" + ref + "?profile=kaz-1&partial=true";
-  std::string head = "PUT " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                     "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  for (const auto& [k, v] : test::SignedUploadHeaders(port, target, body, "text/csv", site.keyid(), site.key(),
-                                                      test::NewNonce(), test::Now())) {
-    head += k + ": " + v + "\r\n";
-  }
   // The head and a first part of the body; the rest never comes.
   int fd = test::ConnectLoopback(port);
   REQUIRE(fd >= 0);
-  REQUIRE(test::SendAll(fd, head + "\r\n", Ms(5000)));
+  REQUIRE(test::SendAll(fd, SignedPutHead(site, port, target, body), Ms(5000)));
   REQUIRE(test::SendAll(fd, std::string_view(body).substr(0, 8192), Ms(5000)));
   std::this_thread::sleep_for(Ms(300));
   const auto term = Clock::now();
