@@ -1,5 +1,6 @@
 #include "gateway/deployment.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <fstream>
@@ -99,60 +100,59 @@ Result<DeploymentConfig> ParseConfig(const std::string& text, const std::string&
     if (!s) return bad("server.listen", "must be a string HOST:PORT");
     GW_RETURN_IF_ERROR(ParseListen(*s, c.listen_host, c.listen_port).WithContext(file));
   }
+  // Every whole-number setting, with its section and bounds; one check for all.
   struct IntKey {
+    const char* section;
     const char* name;
     int64_t min, max;
     std::function<void(int64_t)> set;
   };
-  const IntKey keys[] = {
-      {"threads", 0, 256, [&](int64_t v) { c.threads = static_cast<int>(v); }},
-      {"blocking_threads", 0, 256, [&](int64_t v) { c.blocking_threads = static_cast<int>(v); }},
-      {"max_body_bytes", 1024, int64_t{1} << 40, [&](int64_t v) { c.max_body_bytes = static_cast<size_t>(v); }},
-      {"max_upload_bytes", 1024, int64_t{1} << 44, [&](int64_t v) { c.max_upload_bytes = static_cast<size_t>(v); }},
-      {"max_header_bytes", 1024, 1 << 20, [&](int64_t v) { c.max_header_bytes = static_cast<size_t>(v); }},
-      {"max_connections", 1, 1 << 20, [&](int64_t v) { c.max_connections = static_cast<size_t>(v); }},
-      {"header_timeout_ms", 100, 3600000, [&](int64_t v) { c.header_timeout = std::chrono::milliseconds(v); }},
-      {"body_timeout_ms", 100, 3600000, [&](int64_t v) { c.body_timeout = std::chrono::milliseconds(v); }},
-      {"idle_timeout_ms", 100, 3600000, [&](int64_t v) { c.idle_timeout = std::chrono::milliseconds(v); }},
-      {"write_timeout_ms", 100, 3600000, [&](int64_t v) { c.write_timeout = std::chrono::milliseconds(v); }},
-      {"max_query_params", 1, 10000, [&](int64_t v) { c.max_query_params = static_cast<size_t>(v); }},
-      {"shutdown_timeout_ms", 100, 3600000, [&](int64_t v) { c.shutdown_timeout = std::chrono::milliseconds(v); }},
+  auto ms = [](int64_t v) { return std::chrono::milliseconds(v); };
+  const IntKey int_keys[] = {
+      {"server", "threads", 0, 256, [&](int64_t v) { c.threads = static_cast<int>(v); }},
+      {"server", "blocking_threads", 0, 256, [&](int64_t v) { c.blocking_threads = static_cast<int>(v); }},
+      {"server", "max_body_bytes", 1024, int64_t{1} << 40, [&](int64_t v) { c.max_body_bytes = static_cast<size_t>(v); }},
+      {"server", "max_upload_bytes", 1024, int64_t{1} << 44,
+       [&](int64_t v) { c.max_upload_bytes = static_cast<size_t>(v); }},
+      {"server", "max_header_bytes", 1024, 1 << 20, [&](int64_t v) { c.max_header_bytes = static_cast<size_t>(v); }},
+      {"server", "max_connections", 1, 1 << 20, [&](int64_t v) { c.max_connections = static_cast<size_t>(v); }},
+      {"server", "header_timeout_ms", 100, 3600000, [&](int64_t v) { c.header_timeout = ms(v); }},
+      {"server", "body_timeout_ms", 100, 3600000, [&](int64_t v) { c.body_timeout = ms(v); }},
+      {"server", "idle_timeout_ms", 100, 3600000, [&](int64_t v) { c.idle_timeout = ms(v); }},
+      {"server", "write_timeout_ms", 100, 3600000, [&](int64_t v) { c.write_timeout = ms(v); }},
+      {"server", "max_query_params", 1, 10000, [&](int64_t v) { c.max_query_params = static_cast<size_t>(v); }},
+      {"server", "shutdown_timeout_ms", 100, 3600000, [&](int64_t v) { c.shutdown_timeout = ms(v); }},
+      {"storage", "busy_timeout_ms", 0, 3600000, [&](int64_t v) { c.busy_timeout = ms(v); }},
+      {"privacy", "dp_max_cells", 1, 100000000, [&](int64_t v) { c.dp_max_cells = v; }},
   };
-  if (const toml::table* server = root["server"].as_table()) {
-    for (const auto& [k, v] : *server) {
-      std::string key(k.str());
-      if (key == "listen" || key == "public_url") continue;
+  // The other settings, each read on its own below.
+  const std::string other_keys[] = {"server.listen", "server.public_url", "storage.database",
+                                    "privacy.snapshot_epsilon_cap"};
+  for (const char* section : {"server", "storage", "privacy"}) {
+    const toml::node* node = root.get(section);
+    if (node == nullptr) continue;
+    const toml::table* table = node->as_table();
+    if (table == nullptr) return bad(section, "must be a table");
+    for (const auto& [k, v] : *table) {
+      const std::string key = std::string(section) + "." + std::string(k.str());
+      if (std::find(std::begin(other_keys), std::end(other_keys), key) != std::end(other_keys)) continue;
       const IntKey* spec = nullptr;
-      for (const auto& ik : keys)
-        if (key == ik.name) spec = &ik;
-      if (spec == nullptr) return bad("server." + key, "is unknown");
+      for (const IntKey& ik : int_keys) {
+        if (key == std::string(ik.section) + "." + ik.name) spec = &ik;
+      }
+      if (spec == nullptr) return bad(key, "is unknown");
       auto value = v.value<int64_t>();
       if (!v.is_integer() || !value || *value < spec->min || *value > spec->max) {
-        return bad("server." + key, "must be a whole number from " + std::to_string(spec->min) +
-                                        " to " + std::to_string(spec->max));
+        return bad(key, "must be a whole number from " + std::to_string(spec->min) + " to " +
+                            std::to_string(spec->max));
       }
       spec->set(*value);
     }
   }
-  if (const toml::table* storage = root["storage"].as_table()) {
-    for (const auto& [k, v] : *storage) {
-      std::string key(k.str());
-      if (key == "database") {
-        auto s = v.value<std::string>();
-        if (!s || s->empty()) return bad("storage.database", "must be a file path");
-        c.database = *s;
-      } else if (key == "busy_timeout_ms") {
-        auto value = v.value<int64_t>();
-        if (!v.is_integer() || !value || *value < 0 || *value > 3600000) {
-          return bad("storage.busy_timeout_ms", "must be a whole number from 0 to 3600000");
-        }
-        c.busy_timeout = std::chrono::milliseconds(*value);
-      } else {
-        return bad("storage." + key, "is unknown");
-      }
-    }
-  } else if (root.contains("storage")) {
-    return bad("storage", "must be a table");
+  if (auto db = root["storage"]["database"]) {
+    auto s = db.value<std::string>();
+    if (!s || s->empty()) return bad("storage.database", "must be a file path");
+    c.database = *s;
   }
   if (auto url = root["server"]["public_url"]) {
     auto s = url.value<std::string>();
@@ -161,37 +161,24 @@ Result<DeploymentConfig> ParseConfig(const std::string& text, const std::string&
     }
     c.public_url = *s;
   }
-  if (const toml::table* privacy = root["privacy"].as_table()) {
-    for (const auto& [k, v] : *privacy) {
-      std::string key(k.str());
-      if (key == "snapshot_epsilon_cap") {
-        // Through decimal text, as for grants, so no binary rounding enters the ledger.
-        std::string text;
-        if (auto f = v.as_floating_point()) {
-          std::ostringstream os;
-          os.precision(15);
-          os << f->get();
-          text = os.str();
-        } else if (auto i = v.as_integer()) {
-          text = std::to_string(i->get());
-        } else if (auto str = v.as_string()) {
-          text = str->get();
-        }
-        auto micro = ParseMicro(text);
-        if (!micro || *micro < 0) {
-          return bad("privacy.snapshot_epsilon_cap", "must be a non-negative number with at most 6 decimals");
-        }
-        c.snapshot_epsilon_cap_micro = *micro;
-      } else if (key == "dp_max_cells") {
-        auto value = v.value<int64_t>();
-        if (!v.is_integer() || !value || *value < 1 || *value > 100000000) {
-          return bad("privacy.dp_max_cells", "must be a whole number from 1 to 100000000");
-        }
-        c.dp_max_cells = *value;
-      } else {
-        return bad("privacy." + key, "is unknown");
-      }
+  if (const toml::node* cap = root["privacy"]["snapshot_epsilon_cap"].node()) {
+    // Through decimal text, as for grants, so no binary rounding enters the ledger.
+    std::string text;
+    if (auto f = cap->as_floating_point()) {
+      std::ostringstream os;
+      os.precision(15);
+      os << f->get();
+      text = os.str();
+    } else if (auto i = cap->as_integer()) {
+      text = std::to_string(i->get());
+    } else if (auto str = cap->as_string()) {
+      text = str->get();
     }
+    auto micro = ParseMicro(text);
+    if (!micro || *micro < 0) {
+      return bad("privacy.snapshot_epsilon_cap", "must be a non-negative number with at most 6 decimals");
+    }
+    c.snapshot_epsilon_cap_micro = *micro;
   }
   for (const auto& [k, v] : root) {
     if (k.str() != "server" && k.str() != "storage" && k.str() != "privacy") {

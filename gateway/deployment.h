@@ -39,7 +39,7 @@ struct DeploymentConfig {
   size_t max_query_params = 64;
   std::string database = "data/gateway.db";  // relative to DIR
   // [storage]: how long a write waits for another writer's lock.
-  std::chrono::milliseconds busy_timeout{10000};
+  std::chrono::milliseconds busy_timeout = sql::Connection::kDefaultBusyTimeout;
   // [server]: how long a stopping server lets requests in flight finish.
   std::chrono::milliseconds shutdown_timeout{5000};
   // The scheme and authority clients use to reach the gateway (e.g.

@@ -108,6 +108,21 @@ TEST_CASE("[privacy] settings in gateway.toml", "[deployment]") {
   CHECK(bad.status().message().find("privacy.snapshot_epsilon_cap") != std::string::npos);
   auto unknown = ParseConfig("[privacy]\nepsilon = 1\n", "gateway.toml");
   CHECK(unknown.status().message().find("privacy.epsilon") != std::string::npos);
+  auto zero_cells = ParseConfig("[privacy]\ndp_max_cells = 0\n", "gateway.toml");
+  REQUIRE_FALSE(zero_cells.ok());
+  CHECK(zero_cells.status().message().find("privacy.dp_max_cells\" must be a whole number from 1 to 100000000") !=
+        std::string::npos);
+  auto text_cells = ParseConfig("[privacy]\ndp_max_cells = \"5000\"\n", "gateway.toml");
+  REQUIRE_FALSE(text_cells.ok());
+  CHECK(text_cells.status().message().find("privacy.dp_max_cells") != std::string::npos);
+}
+
+TEST_CASE("a section that is not a table is refused with its name", "[deployment]") {
+  for (const char* section : {"server", "storage", "privacy"}) {
+    auto r = ParseConfig(std::string(section) + " = 5\n", "gateway.toml");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find(std::string("key \"") + section + "\" must be a table") != std::string::npos);
+  }
 }
 
 }  // namespace gw
