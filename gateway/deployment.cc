@@ -7,6 +7,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "gateway/privacy/toml_decimal.h"
+
 namespace gw {
 namespace {
 
@@ -162,19 +164,7 @@ Result<DeploymentConfig> ParseConfig(const std::string& text, const std::string&
     c.public_url = *s;
   }
   if (const toml::node* cap = root["privacy"]["snapshot_epsilon_cap"].node()) {
-    // Through decimal text, as for grants, so no binary rounding enters the ledger.
-    std::string text;
-    if (auto f = cap->as_floating_point()) {
-      std::ostringstream os;
-      os.precision(15);
-      os << f->get();
-      text = os.str();
-    } else if (auto i = cap->as_integer()) {
-      text = std::to_string(i->get());
-    } else if (auto str = cap->as_string()) {
-      text = str->get();
-    }
-    auto micro = ParseMicro(text);
+    auto micro = MicroFromToml(*cap);
     if (!micro || *micro < 0) {
       return bad("privacy.snapshot_epsilon_cap", "must be a non-negative number with at most 6 decimals");
     }

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "gateway/privacy/toml_decimal.h"
 #include "gateway/schema/codelists.h"
 
 namespace gw {
@@ -39,25 +40,8 @@ Result<std::vector<std::string>> StringArray(const toml::table& t, const std::st
   return out;
 }
 
-// A decimal in TOML may be written as a float (0.5) or a string ("0.5"); we
-// convert through its shortest decimal text so that no binary rounding enters
-// the budget arithmetic.
 Result<int64_t> Micro(const toml::table& t, const std::string& key, const std::string& where) {
-  const toml::node* n = t.get(key);
-  std::string text;
-  if (auto f = n->as_floating_point()) {
-    std::ostringstream os;
-    os.precision(15);
-    os << f->get();
-    text = os.str();
-  } else if (auto i = n->as_integer()) {
-    text = std::to_string(i->get());
-  } else if (auto s = n->as_string()) {
-    text = s->get();
-  } else {
-    return Status::InvalidArgument(where + ": must be a number");
-  }
-  auto v = ParseMicro(text);
+  auto v = MicroFromToml(*t.get(key));
   if (!v || *v <= 0) {
     return Status::InvalidArgument(where + ": must be a positive number with at most 6 decimals");
   }
@@ -198,6 +182,23 @@ const Grant* Policy::Find(const std::string& country, const std::string& consume
     }
   }
   return nullptr;
+}
+
+std::optional<int64_t> MicroFromToml(const toml::node& node) {
+  std::string text;
+  if (auto f = node.as_floating_point()) {
+    std::ostringstream os;
+    os.precision(15);
+    os << f->get();
+    text = os.str();
+  } else if (auto i = node.as_integer()) {
+    text = std::to_string(i->get());
+  } else if (auto s = node.as_string()) {
+    text = s->get();
+  } else {
+    return std::nullopt;
+  }
+  return ParseMicro(text);
 }
 
 std::optional<int64_t> ParseMicro(const std::string& text) {

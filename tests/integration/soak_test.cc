@@ -397,11 +397,6 @@ TEST_CASE("reliability: a slowly arriving upload does not stall queries that wri
               answered, slowest);
 }
 
-}  // namespace gw
-
-namespace gw {
-namespace {
-
 TEST_CASE("reliability: shutdown_timeout_ms bounds a stop while an upload is still arriving",
           "[reliability][soak][shutdown]") {
   test::Site site("threads = 2\nshutdown_timeout_ms = 800\n");
@@ -431,5 +426,4 @@ TEST_CASE("reliability: shutdown_timeout_ms bounds a stop while an upload is sti
               stop_seconds);
 }
 
-}  // namespace
 }  // namespace gw

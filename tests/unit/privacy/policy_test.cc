@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "gateway/privacy/policy.h"
+#include "gateway/privacy/toml_decimal.h"
 #include "support/test_deployment.h"
 
 namespace gw {
@@ -74,6 +75,16 @@ TEST_CASE("exact decimal parsing for epsilon and budget", "[policy]") {
   CHECK_FALSE(ParseMicro("abc").has_value());
   CHECK_FALSE(ParseMicro("").has_value());
   CHECK_FALSE(ParseMicro("1e5").has_value());
+}
+
+TEST_CASE("decimal settings from TOML floats, integers and strings", "[policy]") {
+  auto t = toml::parse("f = 0.1\ni = 2\ns = \"0.5\"\ntiny = 0.0000001\nb = true\nbad = \"x\"\n");
+  CHECK(MicroFromToml(*t.get("f")) == 100000);  // not 100000.0000000000055...
+  CHECK(MicroFromToml(*t.get("i")) == 2000000);
+  CHECK(MicroFromToml(*t.get("s")) == 500000);
+  CHECK_FALSE(MicroFromToml(*t.get("tiny")).has_value());
+  CHECK_FALSE(MicroFromToml(*t.get("b")).has_value());
+  CHECK_FALSE(MicroFromToml(*t.get("bad")).has_value());
 }
 
 TEST_CASE("expired grants stop applying; a failed reload keeps the previous policy", "[policy]") {
