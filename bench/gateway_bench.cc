@@ -53,6 +53,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -364,26 +365,66 @@ void StopServer(Server& s) {
 
 const char* Verdict(bool ok) { return ok ? "PASS" : "FAIL"; }
 
+constexpr const char* kUsage =
+    "usage: gateway-bench --gateway PATH --gwgen PATH --work DIR\n"
+    "                     [--persons N] [--query-persons N] [--runs N] [--connections N]\n"
+    "                     [--seconds N] [--uzb-bytes N] [--only ingest,memory,query,push]\n"
+    "                     [--attach PORT]\n"
+    "Measures the performance targets of docs/performance.md (scripts/bench.sh runs it).\n";
+
+// A whole number >= 1 (a port, a count, seconds), or nullopt.
+std::optional<long> PositiveNumber(const std::string& v) {
+  if (v.empty() || v.size() > 15 || v.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  long n = std::stol(v);
+  if (n < 1) return std::nullopt;
+  return n;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
+  for (int i = 1; i < argc; i += 2) {
+    std::string k = argv[i];
+    if (k == "--help" || k == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (i + 1 >= argc) {
+      std::cerr << "gateway-bench: option " << k << " needs a value\n" << kUsage;
+      return 2;
+    }
+    std::string v = argv[i + 1];
     if (k == "--gateway") o.gateway = v;
     else if (k == "--gwgen") o.gwgen = v;
     else if (k == "--work") o.work = v;
-    else if (k == "--persons") o.persons = std::stol(v);
-    else if (k == "--query-persons") o.query_persons = std::stol(v);
-    else if (k == "--uzb-bytes") o.uzb_bytes = std::stol(v);
-    else if (k == "--runs") o.runs = std::stoi(v);
-    else if (k == "--connections") o.connections = std::stoi(v);
-    else if (k == "--seconds") o.seconds = std::stoi(v);
-    else if (k == "--only") o.only = v;
-    else if (k == "--attach") o.attach_port = std::stoi(v);
-    else {
-      std::cerr << "gateway-bench: unknown option " << k << " (see the header of bench/gateway_bench.cc)\n";
-      return 2;
+    else if (k == "--only") {
+      o.only = v;
+      std::stringstream parts(v);
+      for (std::string part; std::getline(parts, part, ',');) {
+        if (part != "ingest" && part != "memory" && part != "query" && part != "push") {
+          std::cerr << "gateway-bench: --only: unknown part \"" << part
+                    << "\" (known: ingest, memory, query, push)\n";
+          return 2;
+        }
+      }
+    } else {
+      long* target = k == "--persons" ? &o.persons : k == "--query-persons" ? &o.query_persons
+                   : k == "--uzb-bytes" ? &o.uzb_bytes : nullptr;
+      int* small = k == "--runs" ? &o.runs : k == "--connections" ? &o.connections
+                 : k == "--seconds" ? &o.seconds : k == "--attach" ? &o.attach_port : nullptr;
+      if (target == nullptr && small == nullptr) {
+        std::cerr << "gateway-bench: unknown option " << k << "\n" << kUsage;
+        return 2;
+      }
+      auto n = PositiveNumber(v);
+      if (!n || (small != nullptr && *n > 65535)) {
+        std::cerr << "gateway-bench: " << k << " must be a whole number from 1"
+                  << (small != nullptr ? " to 65535" : "") << ", not \"" << v << "\"\n";
+        return 2;
+      }
+      if (target != nullptr) *target = *n;
+      else *small = static_cast<int>(*n);
     }
   }
   o.gateway = fs::absolute(o.gateway).string();
