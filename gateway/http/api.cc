@@ -431,10 +431,6 @@ HeadDecision Api::UploadHead(const Request& head) {
     return it->second;
   };
   if (Status s = VerifySignature(*parsed, ctx, (*key)->public_key); !s.ok()) return ErrorFromStatus(s);
-  auto fresh = deployment_.store().UseNonce(parsed->keyid, parsed->nonce, *parsed->created,
-                                            now - 2 * kSignatureWindowSeconds);
-  if (!fresh.ok()) return ErrorFromStatus(fresh.status());
-  if (!*fresh) return ErrorFromStatus(Status::Unauthenticated("this nonce was already used (replay)"));
 
   // 2. What the body must be.
   auto digest = ParseContentDigest(head.Header("content-digest"));
@@ -448,8 +444,24 @@ HeadDecision Api::UploadHead(const Request& head) {
                                                    info->media_type));
   }
   req.actor = "ministry:" + country + "/" + parsed->keyid;
-  return std::shared_ptr<BodyConsumer>(std::make_shared<UploadConsumer>(
-      deployment_.store(), deployment_.keys(), metrics_, std::move(req), std::move(digest).value()));
+
+  // 3. Not a replay. Recording the nonce is a write, which waits while another
+  // writer (a CLI ingest, a commit) holds the lock: on the blocking pool, so
+  // that no I/O thread waits with it. The body is not read until it is done.
+  DeferredHead later;
+  later.start = [this, keyid = parsed->keyid, nonce = parsed->nonce, created = *parsed->created, now,
+                 req = std::move(req), digest = std::move(digest).value()](
+                    std::function<void(HeadDecision)> decide) mutable {
+    boost::asio::post(blocking_, [this, keyid, nonce, created, now, req = std::move(req),
+                                  digest = std::move(digest), decide = std::move(decide)]() mutable {
+      auto fresh = deployment_.store().UseNonce(keyid, nonce, created, now - 2 * kSignatureWindowSeconds);
+      if (!fresh.ok()) return decide(ErrorFromStatus(fresh.status()));
+      if (!*fresh) return decide(ErrorFromStatus(Status::Unauthenticated("this nonce was already used (replay)")));
+      decide(std::shared_ptr<BodyConsumer>(std::make_shared<UploadConsumer>(
+          deployment_.store(), deployment_.keys(), metrics_, std::move(req), std::move(digest))));
+    });
+  };
+  return later;
 }
 
 Response Api::Healthz(const Request&) {

@@ -211,6 +211,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnReadError(beast::error_code ec);
   // Streaming bodies (see streaming.h).
   bool TryStream();
+  void OnHeadDecided(HeadDecision decision);
+  void ApplyHeadDecision(HeadDecision decision);
   void StartStream();
   void ReadChunk();
   void OnChunk(beast::error_code ec, size_t bytes);
@@ -261,6 +263,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool stream_complete_ = false;  // the whole body was read
   bool stream_drop_ = false;      // the client is gone: no answer is possible
   bool awaiting_deferred_ = false;
+  bool awaiting_head_ = false;  // a DeferredHead's decision
   Request request_;
   unsigned version_ = 11;
   bool keep_alive_ = false;
@@ -302,6 +305,39 @@ void Session::Run() {
   net::dispatch(stream_.get_executor(),
                 [self = shared_from_this()] { self->Guard([&] { self->WaitForRequest(); }); });
 }
+
+namespace {
+// The `done` of a deferred answer (T = Response) or head (T = HeadDecision).
+// Its destructor releases the session before telling the core, so the core
+// outlives every session a completion holds.
+template <typename T>
+class DeferredCompletion {
+ public:
+  DeferredCompletion(ServerCore* core, std::function<void(T)> deliver)
+      : core_(core), deliver_(std::move(deliver)) {
+    core_->BeginDeferred();
+  }
+  ~DeferredCompletion() {
+    // Dropped without an answer (a handler's bug or an exception): the client
+    // still gets one.
+    if (!called_.exchange(true)) deliver_(T(ErrorResponse(500, "internal", "internal error")));
+    deliver_ = nullptr;
+    core_->EndDeferred();
+  }
+  DeferredCompletion(const DeferredCompletion&) = delete;
+  DeferredCompletion& operator=(const DeferredCompletion&) = delete;
+
+  void operator()(T value) {
+    if (called_.exchange(true)) return;  // exactly once, whatever the caller does
+    deliver_(std::move(value));
+  }
+
+ private:
+  ServerCore* const core_;
+  std::function<void(T)> deliver_;
+  std::atomic<bool> called_{false};
+};
+}  // namespace
 
 void Session::NotifyStop() {
   net::post(stream_.get_executor(),
@@ -439,22 +475,51 @@ bool Session::TryStream() {
   } catch (...) {
     decision = ErrorResponse(500, "internal", "internal error");
   }
+  if (auto* later = std::get_if<DeferredHead>(&decision)) {
+    // No body byte is read and no timer runs until the decision arrives: the
+    // work behind it has its own bound (the store's busy timeout).
+    stream_.expires_never();
+    awaiting_head_ = true;
+    auto self = shared_from_this();
+    auto completion = std::make_shared<DeferredCompletion<HeadDecision>>(core_, [self](HeadDecision d) {
+      net::post(self->stream_.get_executor(), [self, d = std::move(d)]() mutable {
+        self->Guard([&] { self->OnHeadDecided(std::move(d)); });
+      });
+    });
+    try {
+      later->start([completion](HeadDecision d) { (*completion)(std::move(d)); });
+    } catch (...) {
+      // Whatever the completion does later finds awaiting_head_ false.
+      awaiting_head_ = false;
+      ApplyHeadDecision(ErrorResponse(500, "internal", "internal error"));
+    }
+    return true;
+  }
+  ApplyHeadDecision(std::move(decision));
+  return true;
+}
+
+void Session::OnHeadDecided(HeadDecision decision) {
+  if (!awaiting_head_) return;
+  awaiting_head_ = false;
+  if (std::holds_alternative<DeferredHead>(decision)) decision = ErrorResponse(500, "internal", "internal error");
+  ApplyHeadDecision(std::move(decision));
+}
+
+void Session::ApplyHeadDecision(HeadDecision decision) {
   if (auto* response = std::get_if<Response>(&decision)) {
     // Refused from the head: the body is never read, so the connection
     // cannot carry another request (unless there is no body at all).
     const bool no_body = header_parser_->is_done();
     header_parser_.reset();
-    Send(std::move(*response), /*close=*/!no_body || !keep_alive_, /*linger=*/!no_body);
-    return true;
+    return Send(std::move(*response), /*close=*/!no_body || !keep_alive_, /*linger=*/!no_body);
   }
   consumer_ = std::get<std::shared_ptr<BodyConsumer>>(std::move(decision));
   if (!consumer_) {
     header_parser_.reset();
-    SendError(500, "internal", "internal error");
-    return true;
+    return SendError(500, "internal", "internal error");
   }
   StartStream();
-  return true;
 }
 
 void Session::StartStream() {
@@ -640,41 +705,10 @@ void Session::Handle(std::string body) {
   Send(std::move(response), /*close=*/!keep_alive_, /*linger=*/false);
 }
 
-namespace {
-// The `done` of a deferred answer. Its destructor releases the session before
-// telling the core, so the core outlives every session a completion holds.
-class DeferredCompletion {
- public:
-  DeferredCompletion(ServerCore* core, std::function<void(Response)> deliver)
-      : core_(core), deliver_(std::move(deliver)) {
-    core_->BeginDeferred();
-  }
-  ~DeferredCompletion() {
-    // Dropped without an answer (a handler's bug or an exception): the client
-    // still gets one.
-    if (!called_.exchange(true)) deliver_(ErrorResponse(500, "internal", "internal error"));
-    deliver_ = nullptr;
-    core_->EndDeferred();
-  }
-  DeferredCompletion(const DeferredCompletion&) = delete;
-  DeferredCompletion& operator=(const DeferredCompletion&) = delete;
-
-  void operator()(Response response) {
-    if (called_.exchange(true)) return;  // exactly once, whatever the caller does
-    deliver_(std::move(response));
-  }
-
- private:
-  ServerCore* const core_;
-  std::function<void(Response)> deliver_;
-  std::atomic<bool> called_{false};
-};
-}  // namespace
-
 void Session::Defer(std::function<void(std::function<void(Response)>)> deferred) {
   awaiting_deferred_ = true;
   auto self = shared_from_this();
-  auto completion = std::make_shared<DeferredCompletion>(core_, [self](Response response) {
+  auto completion = std::make_shared<DeferredCompletion<Response>>(core_, [self](Response response) {
     net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
       self->Guard([&] { self->OnDeferredDone(std::move(response)); });
     });

@@ -37,8 +37,20 @@ class BodyConsumer {
 };
 
 // From the head alone: a Response to send at once (the body is then not read,
-// and the connection is closed), or the consumer of the body.
-using HeadDecision = std::variant<Response, std::shared_ptr<BodyConsumer>>;
+// and the connection is closed), the consumer of the body, or a decision that
+// needs work which may wait (a database write): DeferredHead.
+struct DeferredHead;
+using HeadDecision = std::variant<Response, std::shared_ptr<BodyConsumer>, DeferredHead>;
 using StreamingHandler = std::function<HeadDecision(const Request& head)>;
+
+// The head's decision taken elsewhere (a worker thread) so that no server
+// thread waits for it. The server calls `start` once, reads no body byte
+// meanwhile, and acts on the decision passed to its argument, which must be
+// called exactly once, from any thread, with a Response or a consumer (a
+// second DeferredHead is answered with 500). If it is dropped uncalled, the
+// client gets a 500.
+struct DeferredHead {
+  std::function<void(std::function<void(HeadDecision)>)> start;
+};
 
 }  // namespace gw::http

@@ -650,6 +650,85 @@ TEST_CASE("Server finishes a streaming consumer with an error when the client le
   CHECK(r->status == 200);
 }
 
+TEST_CASE("Server waits for a deferred head decision without holding a thread or reading the body",
+          "[http][server][stream]") {
+  // One I/O thread: if waiting for the decision held it, /hello on another
+  // connection could not be answered meanwhile.
+  ServerOptions options = FastOptions();
+  options.threads = 1;
+  Router router;
+  std::mutex mu;
+  std::vector<std::function<void(gw::http::HeadDecision)>> pending;  // guarded by mu
+  std::atomic<int> consumers{0};
+  router.Add("GET", "/hello", [](const Request&) { return Response{}; });
+  router.AddStreaming(
+      "PUT", "/up/{name}",
+      [&](const Request& head) -> gw::http::HeadDecision {
+        gw::http::DeferredHead later;
+        if (head.path_params.at("name") == "dropped") {
+          later.start = [](std::function<void(gw::http::HeadDecision)> decide) { (void)decide; };
+          return later;
+        }
+        later.start = [&](std::function<void(gw::http::HeadDecision)> decide) {
+          std::lock_guard<std::mutex> lock(mu);
+          pending.push_back(std::move(decide));
+        };
+        return later;
+      },
+      100 * 1024);
+  Server server(options, router);
+  REQUIRE(server.Listen("127.0.0.1", 0).ok());
+  server.Start();
+  auto next_pending = [&]() -> std::function<void(gw::http::HeadDecision)> {
+    for (auto deadline = Clock::now() + 2s; Clock::now() < deadline; std::this_thread::sleep_for(1ms)) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!pending.empty()) {
+        auto decide = std::move(pending.front());
+        pending.erase(pending.begin());
+        return decide;
+      }
+    }
+    return nullptr;
+  };
+
+  // Accepted later: every body byte reaches the consumer created then.
+  HttpClient uploader(server.port());
+  REQUIRE(uploader.Connect().ok());
+  std::string body(50000, 'b');
+  REQUIRE(uploader.SendRaw("PUT /up/ok HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n" + body).ok());
+  auto accept = next_pending();
+  REQUIRE(accept);
+  HttpClient other(server.port());
+  REQUIRE(other.Connect().ok());
+  auto hello = other.Get("/hello");
+  REQUIRE(hello.ok());
+  CHECK(hello->status == 200);
+  auto consumer = std::make_shared<RecordingConsumer>(false);
+  std::thread([&] { accept(std::shared_ptr<gw::http::BodyConsumer>(consumer)); }).join();
+  auto stored = uploader.ReadResponse();
+  REQUIRE(stored.ok());
+  CHECK(stored->status == 201);
+  CHECK(consumer->bytes == body);
+  CHECK(stored->keep_alive);
+
+  // Refused later: the answer is sent, the unread body ends the connection.
+  REQUIRE(uploader.SendRaw("PUT /up/no HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n").ok());
+  auto refuse = next_pending();
+  REQUIRE(refuse);
+  std::thread([&] { refuse(gw::http::ErrorResponse(401, "unauthenticated", "replayed")); }).join();
+  auto refused = uploader.ReadResponse();
+  REQUIRE(refused.ok());
+  CHECK(refused->status == 401);
+  CHECK_FALSE(refused->keep_alive);
+  CHECK(uploader.WaitForClose(1500ms));
+
+  // A decision dropped uncalled still answers the client.
+  auto dropped = other.Send("PUT", "/up/dropped", "x");
+  REQUIRE(dropped.ok());
+  CHECK(dropped->status == 500);
+  CHECK(ErrorCode(*dropped) == "internal");
+}
+
 TEST_CASE("Server refuses Content-Length together with Transfer-Encoding", "[http][server]") {
   StreamServer server;
   for (const char* path : {"/hello", "/up/ok"}) {
@@ -691,6 +770,37 @@ TEST_CASE("Router dispatches a streaming route without a server", "[http][router
   CHECK(found.handler != nullptr);
   CHECK(found.body_limit == 10);
   CHECK(request.path_params.at("name") == "x");
+}
+
+TEST_CASE("Router dispatches a deferred head decision without a server", "[http][router]") {
+  Router router;
+  auto consumer = std::make_shared<RecordingConsumer>(false);
+  router.AddStreaming(
+      "PUT", "/up/{name}",
+      [consumer](const Request& head) -> gw::http::HeadDecision {
+        const std::string name = head.path_params.at("name");
+        gw::http::DeferredHead later;
+        later.start = [consumer, name](std::function<void(gw::http::HeadDecision)> decide) {
+          if (name == "dropped") return;
+          std::thread([consumer, name, decide = std::move(decide)] {
+            if (name == "no") return decide(gw::http::ErrorResponse(401, "unauthenticated", "no"));
+            decide(std::shared_ptr<gw::http::BodyConsumer>(consumer));
+          }).detach();
+        };
+        return later;
+      },
+      10);
+  Request request;
+  request.method = "PUT";
+  request.body = "hello";
+  request.path = "/up/ok";
+  CHECK(router.Dispatch(request).status == 201);
+  CHECK(consumer->bytes == "hello");
+  request.path = "/up/no";
+  CHECK(router.Dispatch(request).status == 401);
+  request.path = "/up/dropped";
+  CHECK(router.Dispatch(request).status == 500);
+  CHECK(consumer->bytes == "hello");
 }
 
 TEST_CASE("Server sends a deferred answer without holding a thread for it", "[http][server]") {
