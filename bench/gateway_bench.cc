@@ -374,7 +374,8 @@ constexpr const char* kUsage =
 
 // A whole number >= 1 (a port, a count, seconds), or nullopt.
 std::optional<long> PositiveNumber(const std::string& v) {
-  if (v.empty() || v.size() > 15 || v.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  if (v.empty() || v.size() > 15 || v.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
   long n = std::stol(v);
   if (n < 1) return std::nullopt;
   return n;
@@ -409,10 +410,15 @@ int main(int argc, char** argv) {
         }
       }
     } else {
-      long* target = k == "--persons" ? &o.persons : k == "--query-persons" ? &o.query_persons
-                   : k == "--uzb-bytes" ? &o.uzb_bytes : nullptr;
-      int* small = k == "--runs" ? &o.runs : k == "--connections" ? &o.connections
-                 : k == "--seconds" ? &o.seconds : k == "--attach" ? &o.attach_port : nullptr;
+      long* target = k == "--persons"         ? &o.persons
+                     : k == "--query-persons" ? &o.query_persons
+                     : k == "--uzb-bytes"     ? &o.uzb_bytes
+                                              : nullptr;
+      int* small = k == "--runs"          ? &o.runs
+                   : k == "--connections" ? &o.connections
+                   : k == "--seconds"     ? &o.seconds
+                   : k == "--attach"      ? &o.attach_port
+                                          : nullptr;
       if (target == nullptr && small == nullptr) {
         std::cerr << "gateway-bench: unknown option " << k << "\n" << kUsage;
         return 2;
@@ -423,8 +429,10 @@ int main(int argc, char** argv) {
                   << (small != nullptr ? " to 65535" : "") << ", not \"" << v << "\"\n";
         return 2;
       }
-      if (target != nullptr) *target = *n;
-      else *small = static_cast<int>(*n);
+      if (target != nullptr)
+        *target = *n;
+      else
+        *small = static_cast<int>(*n);
     }
   }
   o.gateway = fs::absolute(o.gateway).string();

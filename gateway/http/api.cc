@@ -430,7 +430,8 @@ HeadDecision Api::UploadHead(const Request& head) {
     if (it == head.headers.end()) return std::nullopt;
     return it->second;
   };
-  if (Status s = VerifySignature(*parsed, ctx, (*key)->public_key); !s.ok()) return ErrorFromStatus(s);
+  if (Status s = VerifySignature(*parsed, ctx, (*key)->public_key); !s.ok())
+    return ErrorFromStatus(s);
 
   // 2. What the body must be.
   auto digest = ParseContentDigest(head.Header("content-digest"));
@@ -449,14 +450,18 @@ HeadDecision Api::UploadHead(const Request& head) {
   // writer (a CLI ingest, a commit) holds the lock: on the blocking pool, so
   // that no I/O thread waits with it. The body is not read until it is done.
   DeferredHead later;
-  later.start = [this, keyid = parsed->keyid, nonce = parsed->nonce, created = *parsed->created, now,
-                 req = std::move(req), digest = std::move(digest).value()](
+  later.start = [this, keyid = parsed->keyid, nonce = parsed->nonce, created = *parsed->created,
+                 now, req = std::move(req), digest = std::move(digest).value()](
                     std::function<void(HeadDecision)> decide) mutable {
     boost::asio::post(blocking_, [this, keyid, nonce, created, now, req = std::move(req),
-                                  digest = std::move(digest), decide = std::move(decide)]() mutable {
-      auto fresh = deployment_.store().UseNonce(keyid, nonce, created, now - 2 * kSignatureWindowSeconds);
+                                  digest = std::move(digest),
+                                  decide = std::move(decide)]() mutable {
+      auto fresh =
+          deployment_.store().UseNonce(keyid, nonce, created, now - 2 * kSignatureWindowSeconds);
       if (!fresh.ok()) return decide(ErrorFromStatus(fresh.status()));
-      if (!*fresh) return decide(ErrorFromStatus(Status::Unauthenticated("this nonce was already used (replay)")));
+      if (!*fresh)
+        return decide(
+            ErrorFromStatus(Status::Unauthenticated("this nonce was already used (replay)")));
       decide(std::shared_ptr<BodyConsumer>(std::make_shared<UploadConsumer>(
           deployment_.store(), deployment_.keys(), metrics_, std::move(req), std::move(digest))));
     });

@@ -237,13 +237,15 @@ Response Router::RunStreaming(const Route& route, const Request& request) {
     auto decided = std::make_shared<std::promise<HeadDecision>>();
     std::future<HeadDecision> next = decided->get_future();
     // The callback holds the only reference: dropped uncalled, it breaks the promise.
-    later->start([decided = std::move(decided)](HeadDecision d) { decided->set_value(std::move(d)); });
+    later->start(
+        [decided = std::move(decided)](HeadDecision d) { decided->set_value(std::move(d)); });
     try {
       decision = next.get();
     } catch (const std::future_error&) {  // dropped uncalled
       return ErrorResponse(500, "internal", "internal error");
     }
-    if (std::holds_alternative<DeferredHead>(decision)) return ErrorResponse(500, "internal", "internal error");
+    if (std::holds_alternative<DeferredHead>(decision))
+      return ErrorResponse(500, "internal", "internal error");
   }
   if (auto* response = std::get_if<Response>(&decision)) return std::move(*response);
   std::shared_ptr<BodyConsumer> consumer = std::get<std::shared_ptr<BodyConsumer>>(decision);

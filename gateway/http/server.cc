@@ -221,6 +221,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnConsumerDone(Response response);
   // Deferred answers (Response::deferred).
   void Defer(std::function<void(std::function<void(Response)>)> deferred);
+  // The callback handed to deferred work: callable once from any thread, it
+  // runs `on_done` on this session's strand (see DeferredCompletion).
+  template <typename T>
+  std::function<void(T)> CompletionOnStrand(void (Session::*on_done)(T));
   void OnDeferredDone(Response response);
   void FillHead(const bhttp::request_header<>& head);
   void Handle(std::string body);
@@ -338,6 +342,17 @@ class DeferredCompletion {
   std::atomic<bool> called_{false};
 };
 }  // namespace
+
+template <typename T>
+std::function<void(T)> Session::CompletionOnStrand(void (Session::*on_done)(T)) {
+  auto self = shared_from_this();
+  auto completion = std::make_shared<DeferredCompletion<T>>(core_, [self, on_done](T value) {
+    net::post(self->stream_.get_executor(), [self, on_done, value = std::move(value)]() mutable {
+      self->Guard([&] { ((*self).*on_done)(std::move(value)); });
+    });
+  });
+  return [completion](T value) { (*completion)(std::move(value)); };
+}
 
 void Session::NotifyStop() {
   net::post(stream_.get_executor(),
@@ -480,14 +495,8 @@ bool Session::TryStream() {
     // work behind it has its own bound (the store's busy timeout).
     stream_.expires_never();
     awaiting_head_ = true;
-    auto self = shared_from_this();
-    auto completion = std::make_shared<DeferredCompletion<HeadDecision>>(core_, [self](HeadDecision d) {
-      net::post(self->stream_.get_executor(), [self, d = std::move(d)]() mutable {
-        self->Guard([&] { self->OnHeadDecided(std::move(d)); });
-      });
-    });
     try {
-      later->start([completion](HeadDecision d) { (*completion)(std::move(d)); });
+      later->start(CompletionOnStrand<HeadDecision>(&Session::OnHeadDecided));
     } catch (...) {
       // Whatever the completion does later finds awaiting_head_ false.
       awaiting_head_ = false;
@@ -502,7 +511,8 @@ bool Session::TryStream() {
 void Session::OnHeadDecided(HeadDecision decision) {
   if (!awaiting_head_) return;
   awaiting_head_ = false;
-  if (std::holds_alternative<DeferredHead>(decision)) decision = ErrorResponse(500, "internal", "internal error");
+  if (std::holds_alternative<DeferredHead>(decision))
+    decision = ErrorResponse(500, "internal", "internal error");
   ApplyHeadDecision(std::move(decision));
 }
 
@@ -707,14 +717,8 @@ void Session::Handle(std::string body) {
 
 void Session::Defer(std::function<void(std::function<void(Response)>)> deferred) {
   awaiting_deferred_ = true;
-  auto self = shared_from_this();
-  auto completion = std::make_shared<DeferredCompletion<Response>>(core_, [self](Response response) {
-    net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-      self->Guard([&] { self->OnDeferredDone(std::move(response)); });
-    });
-  });
   try {
-    deferred([completion](Response response) { (*completion)(std::move(response)); });
+    deferred(CompletionOnStrand<Response>(&Session::OnDeferredDone));
   } catch (...) {
     // Whatever the completion does later finds awaiting_deferred_ false.
     awaiting_deferred_ = false;

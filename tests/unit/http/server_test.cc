@@ -680,7 +680,8 @@ TEST_CASE("Server waits for a deferred head decision without holding a thread or
   REQUIRE(server.Listen("127.0.0.1", 0).ok());
   server.Start();
   auto next_pending = [&]() -> std::function<void(gw::http::HeadDecision)> {
-    for (auto deadline = Clock::now() + 2s; Clock::now() < deadline; std::this_thread::sleep_for(1ms)) {
+    for (auto deadline = Clock::now() + 2s; Clock::now() < deadline;
+         std::this_thread::sleep_for(1ms)) {
       std::lock_guard<std::mutex> lock(mu);
       if (!pending.empty()) {
         auto decide = std::move(pending.front());
@@ -695,7 +696,8 @@ TEST_CASE("Server waits for a deferred head decision without holding a thread or
   HttpClient uploader(server.port());
   REQUIRE(uploader.Connect().ok());
   std::string body(50000, 'b');
-  REQUIRE(uploader.SendRaw("PUT /up/ok HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n" + body).ok());
+  REQUIRE(uploader.SendRaw("PUT /up/ok HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n" + body)
+              .ok());
   auto accept = next_pending();
   REQUIRE(accept);
   HttpClient other(server.port());
