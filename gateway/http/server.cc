@@ -310,10 +310,11 @@ void Session::Run() {
                 [self = shared_from_this()] { self->Guard([&] { self->WaitForRequest(); }); });
 }
 
-namespace {
 // The `done` of a deferred answer (T = Response) or head (T = HeadDecision).
 // Its destructor releases the session before telling the core, so the core
-// outlives every session a completion holds.
+// outlives every session a completion holds. In `detail`, not an anonymous
+// namespace: Session's member template captures it (-Wsubobject-linkage in
+// the unity builds of scripts/sanitize.sh).
 template <typename T>
 class DeferredCompletion {
  public:
@@ -341,7 +342,6 @@ class DeferredCompletion {
   std::function<void(T)> deliver_;
   std::atomic<bool> called_{false};
 };
-}  // namespace
 
 template <typename T>
 std::function<void(T)> Session::CompletionOnStrand(void (Session::*on_done)(T)) {
