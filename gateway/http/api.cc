@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "gateway/common/date.h"
@@ -302,17 +303,24 @@ void Api::Add(Router& router, const std::string& method, const std::string& patt
   });
 }
 
+template <typename T>
+void Api::PostToPool(std::function<T()> work, std::function<void(T)> done) {
+  boost::asio::post(blocking_, [work = std::move(work), done = std::move(done)]() mutable {
+    std::optional<T> result;
+    try {
+      result.emplace(work());
+    } catch (...) {
+      // what() is dropped, as in Router::Dispatch: it may quote submitted values.
+      result.emplace(ErrorResponse(500, "internal", "internal error"));
+    }
+    done(std::move(*result));
+  });
+}
+
 Response Api::OnPool(std::function<Response()> work) {
   Response deferred;
   deferred.deferred = [this, work = std::move(work)](std::function<void(Response)> done) {
-    boost::asio::post(blocking_, [work, done = std::move(done)]() mutable {
-      Response response;
-      try {
-        response = work();
-      } catch (...) {
-        // what() is dropped, as in Router::Dispatch: it may quote submitted values.
-        response = ErrorResponse(500, "internal", "internal error");
-      }
+    PostToPool<Response>(work, [done = std::move(done)](Response response) mutable {
       if (!response.deferred) return done(std::move(response));
       auto next = std::move(response.deferred);
       try {
@@ -452,19 +460,19 @@ HeadDecision Api::UploadHead(const Request& head) {
   DeferredHead later;
   later.start = [this, keyid = parsed->keyid, nonce = parsed->nonce, created = *parsed->created,
                  now, req = std::move(req), digest = std::move(digest).value()](
-                    std::function<void(HeadDecision)> decide) mutable {
-    boost::asio::post(blocking_, [this, keyid, nonce, created, now, req = std::move(req),
-                                  digest = std::move(digest),
-                                  decide = std::move(decide)]() mutable {
-      auto fresh =
-          deployment_.store().UseNonce(keyid, nonce, created, now - 2 * kSignatureWindowSeconds);
-      if (!fresh.ok()) return decide(ErrorFromStatus(fresh.status()));
-      if (!*fresh)
-        return decide(
-            ErrorFromStatus(Status::Unauthenticated("this nonce was already used (replay)")));
-      decide(std::shared_ptr<BodyConsumer>(std::make_shared<UploadConsumer>(
-          deployment_.store(), deployment_.keys(), metrics_, std::move(req), std::move(digest))));
-    });
+                    std::function<void(HeadDecision)> decide) {
+    PostToPool<HeadDecision>(
+        [this, keyid, nonce, created, now, req, digest]() mutable -> HeadDecision {
+          auto fresh =
+              deployment_.store().UseNonce(keyid, nonce, created, now - 2 * kSignatureWindowSeconds);
+          if (!fresh.ok()) return ErrorFromStatus(fresh.status());
+          if (!*fresh) {
+            return ErrorFromStatus(Status::Unauthenticated("this nonce was already used (replay)"));
+          }
+          return std::shared_ptr<BodyConsumer>(std::make_shared<UploadConsumer>(
+              deployment_.store(), deployment_.keys(), metrics_, std::move(req), std::move(digest)));
+        },
+        std::move(decide));
   };
   return later;
 }

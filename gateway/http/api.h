@@ -61,6 +61,11 @@ class Api {
            Runs runs = Runs::kPool);
   // A deferred Response that runs `work` on the blocking pool.
   Response OnPool(std::function<Response()> work);
+  // Runs `work` on the blocking pool and hands its result to `done` there; an
+  // exception out of `work` becomes a 500 (a pool thread must not throw). For
+  // a Response (OnPool) or a head's decision (UploadHead).
+  template <typename T>
+  void PostToPool(std::function<T()> work, std::function<void(T)> done);
   static std::string& ServedRole();
   Result<Principal> Authenticate(const Request& request);
   Result<Principal> AuthenticateOperator(const Request& request);
