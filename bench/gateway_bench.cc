@@ -6,6 +6,7 @@
 //                 [--persons 1000000] [--query-persons 10000000] [--runs 3]
 //                 [--connections 32] [--seconds 10] [--uzb-bytes 1000000000]
 //                 [--only ingest,memory,query,push] [--attach PORT]
+//                 [--client builtin|wrk]
 //
 // 1. ingest: `gateway ingest` of a kaz-1 file of --persons persons, end to end,
 //    against `sqlite3` importing the same number of already-normalised rows
@@ -21,6 +22,11 @@
 //    computed) query of a new table.
 // 4. push: `gateway push` of the kaz-1 file: client rows/s, and the server's
 //    shared-v1 ingest rate from its own request-duration metric.
+//
+// --client wrk drives the three query phases with wrk (-t one per core,
+// --latency) instead of the built-in load generator; everything else is the
+// same. wrk reads an answer 8 KB at a time, so its own cost per 66 KB answer
+// is several times the built-in client's (docs/performance.md compares both).
 //
 // --attach PORT measures query and push against a server already serving
 // WORK/query on 127.0.0.1:PORT (e.g. started by hand under perf) instead of
@@ -73,6 +79,7 @@ struct Options {
   int runs = 3, connections = 32, seconds = 10;
   int attach_port = 0;  // measure a server already serving work/query on this loopback port
   std::string only = "ingest,memory,query,push";
+  std::string client = "builtin";  // or "wrk"
   bool Wants(const std::string& part) const { return only.find(part) != std::string::npos; }
 };
 
@@ -323,6 +330,71 @@ double TimedGetMs(uint16_t port, const std::string& target, const std::string& t
   return r.ms;
 }
 
+// wrk prints durations as 812.00us, 2.41ms or 1.02s.
+double WrkMs(const std::string& text) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  std::string unit(end);
+  return unit == "us" ? v / 1000 : unit == "s" ? v * 1000 : unit == "m" ? v * 60000 : v;
+}
+
+// The same phase as Load, driven by wrk; nullopt (and a message) when wrk
+// could not run or printed nothing we can read.
+std::optional<LoadResult> LoadWithWrk(uint16_t port, const std::string& target,
+                                      const std::string& token, int connections, int seconds) {
+  const int threads = std::max(
+      1, std::min<int>(connections, static_cast<int>(std::thread::hardware_concurrency())));
+  std::vector<std::string> argv = {"wrk", "-t" + std::to_string(threads),
+                                   "-c" + std::to_string(connections),
+                                   "-d" + std::to_string(seconds) + "s", "--latency"};
+  if (!token.empty()) {
+    argv.push_back("-H");
+    argv.push_back("Authorization: Bearer " + token);
+  }
+  argv.push_back("http://127.0.0.1:" + std::to_string(port) + target);
+  const auto cpu_before = CpuJiffies();
+  RunResult run = Run(argv);
+  const auto cpu_after = CpuJiffies();
+  LoadResult r;
+  bool have_rate = false;
+  std::istringstream lines(run.out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string first, second;
+    words >> first >> second;
+    if (first == "Requests/sec:") {
+      r.rate = std::strtod(second.c_str(), nullptr);
+      have_rate = true;
+    } else if (first == "50%") {
+      r.p50_ms = WrkMs(second);
+    } else if (first == "99%") {
+      r.p99_ms = WrkMs(second);
+    } else if (second == "requests") {
+      r.requests = std::strtol(first.c_str(), nullptr, 10);
+    } else if (first == "Non-2xx") {
+      r.errors += std::strtol(line.substr(line.rfind(':') + 1).c_str(), nullptr, 10);
+    } else if (first == "Socket" && second == "errors:") {
+      long connect = 0, read = 0, write = 0, timeout = 0;
+      if (std::sscanf(line.c_str(), " Socket errors: connect %ld, read %ld, write %ld, timeout %ld",
+                      &connect, &read, &write, &timeout) == 4) {
+        r.errors += connect + read + write + timeout;
+      }
+    }
+  }
+  if (run.status != 0 || !have_rate) {
+    std::cerr << "gateway-bench: wrk failed (exit " << run.status << ")"
+              << (run.status == 127 ? ": is it installed? (Debian: apt-get install wrk)" : "")
+              << "\n"
+              << run.err.substr(0, 2000) << run.out.substr(0, 2000) << "\n";
+    return std::nullopt;
+  }
+  if (r.requests > 0) {
+    r.cpu_us = static_cast<double>(cpu_after.first - cpu_before.first) * 1e6 /
+               sysconf(_SC_CLK_TCK) / static_cast<double>(r.requests);
+  }
+  return r;
+}
+
 struct Server {
   pid_t pid = -1;
   uint16_t port = 0;
@@ -369,7 +441,7 @@ constexpr const char* kUsage =
     "usage: gateway-bench --gateway PATH --gwgen PATH --work DIR\n"
     "                     [--persons N] [--query-persons N] [--runs N] [--connections N]\n"
     "                     [--seconds N] [--uzb-bytes N] [--only ingest,memory,query,push]\n"
-    "                     [--attach PORT]\n"
+    "                     [--attach PORT] [--client builtin|wrk]\n"
     "Measures the performance targets of docs/performance.md (scripts/bench.sh runs it).\n";
 
 // A whole number >= 1 (a port, a count, seconds), or nullopt.
@@ -399,7 +471,13 @@ int main(int argc, char** argv) {
     if (k == "--gateway") o.gateway = v;
     else if (k == "--gwgen") o.gwgen = v;
     else if (k == "--work") o.work = v;
-    else if (k == "--only") {
+    else if (k == "--client") {
+      if (v != "builtin" && v != "wrk") {
+        std::cerr << "gateway-bench: --client must be builtin or wrk, not \"" << v << "\"\n";
+        return 2;
+      }
+      o.client = v;
+    } else if (k == "--only") {
       o.only = v;
       std::stringstream parts(v);
       for (std::string part; std::getline(parts, part, ',');) {
@@ -562,13 +640,31 @@ int main(int argc, char** argv) {
       // Side by side in each run; the run with the median ratio is reported
       // for each query, the others listed.
       std::vector<LoadResult> hs, as, bs;
+      const size_t healthz_bytes = Get(server.port, "/healthz", "").body.size();
+      const size_t one_bytes = Get(server.port, one, token).body.size();
+      const size_t all_bytes = Get(server.port, all, token).body.size();
+      auto phase = [&](const std::string& target, const std::string& bearer, size_t bytes) {
+        if (o.client == "builtin")
+          return Load(server.port, target, bearer, o.connections, o.seconds);
+        std::optional<LoadResult> r =
+            LoadWithWrk(server.port, target, bearer, o.connections, o.seconds);
+        if (!r) {
+          if (o.attach_port == 0) StopServer(server);
+          std::exit(1);
+        }
+        r->body_bytes = bytes;
+        return *r;
+      };
       for (int run = 0; run < o.runs; ++run) {
-        hs.push_back(Load(server.port, "/healthz", "", o.connections, o.seconds));
-        as.push_back(Load(server.port, one, token, o.connections, o.seconds));
-        bs.push_back(Load(server.port, all, token, o.connections, o.seconds));
+        hs.push_back(phase("/healthz", "", healthz_bytes));
+        as.push_back(phase(one, token, one_bytes));
+        bs.push_back(phase(all, token, all_bytes));
       }
-      std::printf("\n[query] %ld persons stored, %d keep-alive connections, %d s each, %d run%s\n", o.query_persons,
-                  o.connections, o.seconds, o.runs, o.runs == 1 ? "" : "s");
+      std::printf(
+          "\n[query] %ld persons stored, %d keep-alive connections, %d s each, %d run%s, client "
+          "%s\n",
+          o.query_persons, o.connections, o.seconds, o.runs, o.runs == 1 ? "" : "s",
+          o.client.c_str());
       std::printf("  first query of a new table (budget debit, noise over its domain): by=pop_type,coo,sex "
                   "%.1f ms; by=coa,pop_type %.1f ms; a repeat %.1f ms\n", first_one, first_all, repeat_one);
       auto line = [&](const std::string& name, const LoadResult& r) {
