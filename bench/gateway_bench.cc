@@ -25,8 +25,9 @@
 //
 // --client wrk drives the three query phases with wrk (-t one per core,
 // --latency) instead of the built-in load generator; everything else is the
-// same. wrk reads an answer 8 KB at a time, so its own cost per 66 KB answer
-// is several times the built-in client's (docs/performance.md compares both).
+// same. wrk reads an answer 8 KB at a time, so it spends about three times as
+// much CPU on a 66 KB answer as on /healthz (docs/performance.md compares both
+// clients).
 //
 // --attach PORT measures query and push against a server already serving
 // WORK/query on 127.0.0.1:PORT (e.g. started by hand under perf) instead of
@@ -184,6 +185,14 @@ std::pair<long long, long long> CpuJiffies() {
   return {busy, total};
 }
 
+// Busy machine CPU between two CpuJiffies readings, per answered request.
+double CpuUsPerRequest(std::pair<long long, long long> before,
+                       std::pair<long long, long long> after, long requests) {
+  if (requests <= 0) return 0;
+  return static_cast<double>(after.first - before.first) * 1e6 / sysconf(_SC_CLK_TCK) /
+         static_cast<double>(requests);
+}
+
 // One keep-alive connection of the load generator: like wrk, it reads each
 // answer into a reused buffer and looks only at the status line and
 // Content-Length, so the client's own cost per request stays small and about
@@ -289,10 +298,7 @@ LoadResult Load(uint16_t port, const std::string& target, const std::string& tok
   r.errors = errors;
   r.rate = static_cast<double>(all.size()) / seconds;
   r.body_bytes = body_bytes;
-  if (!all.empty()) {
-    r.cpu_us = static_cast<double>(cpu_after.first - cpu_before.first) * 1e6 / sysconf(_SC_CLK_TCK) /
-               static_cast<double>(all.size());
-  }
+  r.cpu_us = CpuUsPerRequest(cpu_before, cpu_after, r.requests);
   if (!all.empty()) {
     r.p50_ms = all[all.size() / 2];
     r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
@@ -388,10 +394,7 @@ std::optional<LoadResult> LoadWithWrk(uint16_t port, const std::string& target,
               << run.err.substr(0, 2000) << run.out.substr(0, 2000) << "\n";
     return std::nullopt;
   }
-  if (r.requests > 0) {
-    r.cpu_us = static_cast<double>(cpu_after.first - cpu_before.first) * 1e6 /
-               sysconf(_SC_CLK_TCK) / static_cast<double>(r.requests);
-  }
+  r.cpu_us = CpuUsPerRequest(cpu_before, cpu_after, r.requests);
   return r;
 }
 

@@ -460,9 +460,10 @@ HeadDecision Api::UploadHead(const Request& head) {
   DeferredHead later;
   later.start = [this, keyid = parsed->keyid, nonce = parsed->nonce, created = *parsed->created,
                  now, req = std::move(req), digest = std::move(digest).value()](
-                    std::function<void(HeadDecision)> decide) {
+                    std::function<void(HeadDecision)> decide) mutable {
     PostToPool<HeadDecision>(
-        [this, keyid, nonce, created, now, req, digest]() mutable -> HeadDecision {
+        [this, keyid = std::move(keyid), nonce = std::move(nonce), created, now,
+         req = std::move(req), digest = std::move(digest)]() mutable -> HeadDecision {
           auto fresh =
               deployment_.store().UseNonce(keyid, nonce, created, now - 2 * kSignatureWindowSeconds);
           if (!fresh.ok()) return ErrorFromStatus(fresh.status());
