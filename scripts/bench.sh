@@ -7,7 +7,8 @@
 #   scripts/bench.sh --only query --client wrk   the query phases driven by wrk
 #
 # Environment: BUILD_DIR (default build-bench), WORK_DIR (default bench-work; the
-# 10,000,000-person query deployment is kept there between runs), JOBS.
+# 10,000,000-person query deployment is kept there between runs, and built again
+# once its audit log has doubled its database), JOBS.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
