@@ -313,7 +313,13 @@ void Api::PostToPool(std::function<T()> work, std::function<void(T)> done) {
       // what() is dropped, as in Router::Dispatch: it may quote submitted values.
       result.emplace(ErrorResponse(500, "internal", "internal error"));
     }
-    done(std::move(*result));
+    try {
+      done(std::move(*result));
+    } catch (...) {
+      // Escaping, it would end the pool thread and with it the process. A
+      // session's completion that was never called answers 500 when it is
+      // dropped (DeferredCompletion in server.cc).
+    }
   });
 }
 

@@ -5,20 +5,11 @@
 #include <catch2/catch.hpp>
 
 #include "gateway/http/message_signatures.h"
+#include "support/http_calls.h"
 #include "support/http_client.h"
 #include "support/test_deployment.h"
 
 namespace gw {
-namespace {
-
-testing::ClientResponse Get(uint16_t port, const std::string& target, const std::string& token) {
-  auto r = testing::GetWithToken(port, target, token);
-  REQUIRE(r.ok());
-  return *r;
-}
-
-}  // namespace
-
 TEST_CASE("cached answers follow revocations and new snapshots made by other processes", "[cache][roles]") {
   test::TempDir tmp;
   const std::string dir = tmp.path() + "/gw";
@@ -47,32 +38,32 @@ TEST_CASE("cached answers follow revocations and new snapshots made by other pro
   test::ServerProcess server(dir);
   const std::string agg = "/v1/aggregates?ref_date=2015-06-30&by=pop_type";
 
-  auto first = Get(server.port(), agg, unhcr);
+  auto first = test::MustGet(server.port(), agg, unhcr);
   REQUIRE(first.status == 200);
   for (int i = 0; i < 5; ++i) {
-    auto repeat = Get(server.port(), agg, unhcr);
+    auto repeat = test::MustGet(server.port(), agg, unhcr);
     REQUIRE(repeat.status == 200);
     CHECK(repeat.body == first.body);
     CHECK(repeat.Header("content-digest") == http::ContentDigestSha256(repeat.body));
     CHECK(!repeat.Header("signature").empty());
   }
   CHECK(nlohmann::json::parse(first.body)["sources"][0]["version"] == 1);
-  REQUIRE(Get(server.port(), agg, iom).status == 200);
+  REQUIRE(test::MustGet(server.port(), agg, iom).status == 200);
 
   // A new version committed by the CLI: the next answer is computed from it.
   REQUIRE(ingest(shorter).exit_code == 0);
-  auto after_ingest = Get(server.port(), agg, unhcr);
+  auto after_ingest = test::MustGet(server.port(), agg, unhcr);
   REQUIRE(after_ingest.status == 200);
   CHECK(nlohmann::json::parse(after_ingest.body)["sources"][0]["version"] == 2);
 
   // A token revoked by the CLI stops working with the next request; another
   // consumer's cached answer is not served to anyone else.
   REQUIRE(test::RunGateway({"consumer", "revoke", "unhcr", "--dir", dir}).exit_code == 0);
-  CHECK(Get(server.port(), agg, unhcr).status == 401);
-  CHECK(Get(server.port(), agg, iom).status == 200);
+  CHECK(test::MustGet(server.port(), agg, unhcr).status == 401);
+  CHECK(test::MustGet(server.port(), agg, iom).status == 200);
 
   // Every release was audited, cached or not: 6 + 1 + 1 + 1 (the 401 is not a release).
-  auto audit = nlohmann::json::parse(Get(server.port(), "/v1/audit?after=0", op).body);
+  auto audit = nlohmann::json::parse(test::MustGet(server.port(), "/v1/audit?after=0", op).body);
   int releases = 0;
   for (const auto& e : audit["entries"]) releases += e["kind"] == "aggregate.release";
   CHECK(releases == 9);

@@ -5,20 +5,11 @@
 #include <atomic>
 #include <thread>
 
+#include "support/http_calls.h"
 #include "support/http_client.h"
 #include "support/test_deployment.h"
 
 namespace gw {
-namespace {
-
-testing::ClientResponse Get(uint16_t port, const std::string& target, const std::string& token) {
-  auto r = testing::GetWithToken(port, target, token);
-  REQUIRE(r.ok());
-  return *r;
-}
-
-}  // namespace
-
 TEST_CASE("dp budget over HTTP: 429 when spent, GET /v1/budget, no overspending under a race", "[integration][budget]") {
   test::TempDir tmp;
   const std::string dir = tmp.path() + "/gw";
@@ -43,34 +34,34 @@ threshold = 5
   test::ServerProcess server(dir);
   const std::string base = "/v1/aggregates?ref_date=2015-06-30&by=";
 
-  auto budget = nlohmann::json::parse(Get(server.port(), "/v1/budget", unhcr).body);
+  auto budget = nlohmann::json::parse(test::MustGet(server.port(), "/v1/budget", unhcr).body);
   REQUIRE(budget["budgets"].size() == 1);
   CHECK(budget["budgets"][0]["remaining"] == 2.0);
   CHECK(budget["budgets"][0]["new_tables_affordable"] == 4);
 
   for (const char* by : {"pop_type", "pop_type,coo", "pop_type,sex", "pop_type,age"}) {
-    CHECK(Get(server.port(), base + by, unhcr).status == 200);
+    CHECK(test::MustGet(server.port(), base + by, unhcr).status == 200);
   }
-  auto refused = Get(server.port(), base + "pop_type,region", unhcr);
+  auto refused = test::MustGet(server.port(), base + "pop_type,region", unhcr);
   CHECK(refused.status == 429);
   auto error = nlohmann::json::parse(refused.body)["error"];
   CHECK(error["code"] == "resource_exhausted");
   CHECK(error["message"].get<std::string>().find("0 remains") != std::string::npos);
   // Repeats still answer, with the same numbers.
-  auto first = Get(server.port(), base + "pop_type,coo", unhcr);
-  auto again = Get(server.port(), base + "pop_type,coo", unhcr);
+  auto first = test::MustGet(server.port(), base + "pop_type,coo", unhcr);
+  auto again = test::MustGet(server.port(), base + "pop_type,coo", unhcr);
   CHECK(again.status == 200);
   CHECK(nlohmann::json::parse(first.body)["cells"] == nlohmann::json::parse(again.body)["cells"]);
   // And another consumer gets the same numbers from its own budget.
-  auto other = Get(server.port(), base + "pop_type,coo", iom);
+  auto other = test::MustGet(server.port(), base + "pop_type,coo", iom);
   CHECK(nlohmann::json::parse(other.body)["cells"] == nlohmann::json::parse(first.body)["cells"]);
 
-  budget = nlohmann::json::parse(Get(server.port(), "/v1/budget", unhcr).body);
+  budget = nlohmann::json::parse(test::MustGet(server.port(), "/v1/budget", unhcr).body);
   CHECK(budget["budgets"][0]["spent"] == 2.0);
   CHECK(budget["budgets"][0]["remaining"] == 0);
   CHECK(budget["budgets"][0]["tables_released"] == 4);
-  CHECK(Get(server.port(), "/v1/budget?consumer=iom", unhcr).status == 403);
-  auto all = nlohmann::json::parse(Get(server.port(), "/v1/budget", op).body);
+  CHECK(test::MustGet(server.port(), "/v1/budget?consumer=iom", unhcr).status == 403);
+  auto all = nlohmann::json::parse(test::MustGet(server.port(), "/v1/budget", op).body);
   CHECK(all["budgets"].size() == 2);
 
   // The race: 12 clients at once, each asking for a different new table as
@@ -99,7 +90,7 @@ threshold = 5
   CHECK(other_status == 0);
   CHECK(ok == 3);
   CHECK(exhausted == 9);
-  auto iom_budget = nlohmann::json::parse(Get(server.port(), "/v1/budget", iom).body);
+  auto iom_budget = nlohmann::json::parse(test::MustGet(server.port(), "/v1/budget", iom).body);
   CHECK(iom_budget["budgets"][0]["spent"] == 2.0);
   CHECK(iom_budget["budgets"][0]["tables_released"] == 4);
 }

@@ -5,20 +5,11 @@
 #include <fstream>
 #include <regex>
 
+#include "support/http_calls.h"
 #include "support/http_client.h"
 #include "support/test_deployment.h"
 
 namespace gw {
-namespace {
-
-testing::ClientResponse Get(uint16_t port, const std::string& target, const std::string& token = "") {
-  auto r = testing::GetWithToken(port, target, token);
-  REQUIRE(r.ok());
-  return *r;
-}
-
-}  // namespace
-
 TEST_CASE("readyz, metrics and snapshots for operators", "[integration][ops]") {
   test::TempDir tmp;
   const std::string dir = tmp.path() + "/gw";
@@ -50,15 +41,17 @@ threshold = 5
   CHECK(j["snapshots"][0]["receipt"]["in_stock"] == 87);
 
   test::ServerProcess server(dir);
-  auto ready = Get(server.port(), "/readyz");
+  auto ready = test::MustGet(server.port(), "/readyz");
   CHECK(ready.status == 200);
   CHECK(nlohmann::json::parse(ready.body)["status"] == "ready");
 
-  CHECK(Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", unhcr).status == 200);
-  CHECK(Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=nonsense", unhcr).status == 400);
-  CHECK(Get(server.port(), "/metrics").status == 401);
-  CHECK(Get(server.port(), "/metrics", unhcr).status == 403);
-  auto metrics = Get(server.port(), "/metrics", op);
+  CHECK(test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", unhcr)
+            .status == 200);
+  CHECK(test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=nonsense", unhcr)
+            .status == 400);
+  CHECK(test::MustGet(server.port(), "/metrics").status == 401);
+  CHECK(test::MustGet(server.port(), "/metrics", unhcr).status == 403);
+  auto metrics = test::MustGet(server.port(), "/metrics", op);
   REQUIRE(metrics.status == 200);
   CHECK(metrics.Header("content-type").find("text/plain; version=0.0.4") == 0);
   const std::string& m = metrics.body;
@@ -81,8 +74,10 @@ threshold = 5
   CHECK(samples > 20);
 
   // Output formats, by parameter and by Accept header; the numbers are the same dp values.
-  auto json_answer = nlohmann::json::parse(Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", unhcr).body);
-  auto csv = Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type&format=csv", unhcr);
+  auto json_answer = nlohmann::json::parse(
+      test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", unhcr).body);
+  auto csv = test::MustGet(server.port(),
+                           "/v1/aggregates?ref_date=2015-06-30&by=pop_type&format=csv", unhcr);
   CHECK(csv.Header("content-type") == "text/csv; charset=utf-8");
   CHECK(csv.body.rfind("pop_type,value,status\r\n", 0) == 0);
   {
@@ -102,9 +97,14 @@ threshold = 5
       CHECK(sdmx->body.find(row + "\r\n") != std::string::npos);
     }
   }
-  auto sdmx_json = nlohmann::json::parse(Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type&format=sdmx-json", unhcr).body);
+  auto sdmx_json = nlohmann::json::parse(
+      test::MustGet(server.port(),
+                    "/v1/aggregates?ref_date=2015-06-30&by=pop_type&format=sdmx-json", unhcr)
+          .body);
   CHECK(sdmx_json["data"]["dataSets"][0]["observations"].size() == json_answer["cells"].size());
-  CHECK(Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type&format=xml", unhcr).status == 400);
+  CHECK(test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type&format=xml",
+                      unhcr)
+            .status == 400);
 
   // The request log: one JSON line per request with route, status, duration and role, never a token.
   server.Stop();

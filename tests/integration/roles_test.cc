@@ -4,25 +4,11 @@
 
 #include "gateway/http/message_signatures.h"
 #include "gateway/storage/sqlite.h"
+#include "support/http_calls.h"
 #include "support/http_client.h"
 #include "support/test_deployment.h"
 
 namespace gw {
-namespace {
-
-testing::ClientResponse Call(uint16_t port, const std::string& method, const std::string& target,
-                             const std::string& token) {
-  testing::HttpClient client(port, std::chrono::milliseconds(5000));
-  REQUIRE(client.Connect().ok());
-  std::vector<std::pair<std::string, std::string>> headers;
-  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-  auto r = client.Send(method, target, {}, headers);
-  REQUIRE(r.ok());
-  return *r;
-}
-
-}  // namespace
-
 TEST_CASE("route x role matrix, audit of releases and signed responses", "[roles]") {
   test::TempDir tmp;
   const std::string dir = tmp.path() + "/gw";
@@ -63,16 +49,18 @@ threshold = 5
   };
   for (const auto& row : matrix) {
     INFO(row.method << " " << row.target);
-    CHECK(Call(server.port(), row.method, row.target, "").status == row.none);
-    CHECK(Call(server.port(), row.method, row.target, revoked).status == row.revoked_token);
-    CHECK(Call(server.port(), row.method, row.target, consumer).status == row.consumer_token);
-    CHECK(Call(server.port(), row.method, row.target, op).status == row.operator_token);
+    CHECK(test::MustCall(server.port(), row.method, row.target, "").status == row.none);
+    CHECK(test::MustCall(server.port(), row.method, row.target, revoked).status ==
+          row.revoked_token);
+    CHECK(test::MustCall(server.port(), row.method, row.target, consumer).status ==
+          row.consumer_token);
+    CHECK(test::MustCall(server.port(), row.method, row.target, op).status == row.operator_token);
   }
 
   // The aggregate answers are signed with the key published at /v1/keys.
-  auto keys = nlohmann::json::parse(Call(server.port(), "GET", "/v1/keys", "").body);
+  auto keys = nlohmann::json::parse(test::MustCall(server.port(), "GET", "/v1/keys", "").body);
   std::string public_key = *FromBase64(keys["gateway"]["public_key"].get<std::string>());
-  auto answer = Call(server.port(), "GET", agg, consumer);
+  auto answer = test::MustCall(server.port(), "GET", agg, consumer);
   REQUIRE(answer.status == 200);
   CHECK(answer.Header("content-digest") == http::ContentDigestSha256(answer.body));
   auto sig = http::ParseSignature(answer.Header("signature-input"), answer.Header("signature"));
@@ -88,7 +76,8 @@ threshold = 5
   CHECK(http::VerifySignature(*sig, ctx, public_key).ok());
 
   // Every release is in the audit log, with its canonical query and digest.
-  auto audit = nlohmann::json::parse(Call(server.port(), "GET", "/v1/audit?after=0", op).body);
+  auto audit =
+      nlohmann::json::parse(test::MustCall(server.port(), "GET", "/v1/audit?after=0", op).body);
   int releases = 0;
   bool policy_load = false;
   for (const auto& e : audit["entries"]) {

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <thread>
 
+#include "support/http_calls.h"
 #include "support/http_client.h"
 #include "support/test_deployment.h"
 
@@ -18,17 +19,6 @@ pop_types = ["REF", "ASY", "STA", "MIG"]
 dimensions = ["coa", "coo", "pop_type", "sex", "age", "region"]
 mechanism = "none"
 )";
-
-testing::ClientResponse Get(uint16_t port, const std::string& target, const std::string& token,
-                            const std::vector<std::pair<std::string, std::string>>& extra = {}) {
-  testing::HttpClient client(port, std::chrono::milliseconds(5000));
-  REQUIRE(client.Connect().ok());
-  auto headers = extra;
-  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-  auto r = client.Send("GET", target, {}, headers);
-  REQUIRE(r.ok());
-  return *r;
-}
 
 }  // namespace
 
@@ -49,7 +39,8 @@ TEST_CASE("ingest with the CLI, serve, and query over HTTP: the truth's counts",
   auto truth = test::Truth("kaz-1.truth.json");
 
   SECTION("full breakdown equals the truth file's full counts") {
-    auto r = Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type,coo,sex,age,region", token);
+    auto r = test::MustGet(
+        server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type,coo,sex,age,region", token);
     REQUIRE(r.status == 200);
     CHECK(r.Header("content-type").find("application/json") == 0);
     auto j = nlohmann::json::parse(r.body);
@@ -59,7 +50,8 @@ TEST_CASE("ingest with the CLI, serve, and query over HTTP: the truth's counts",
     CHECK(j["sources"][0]["country"] == "KAZ");
   }
   SECTION("CSV by parameter and by Accept header") {
-    auto r = Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type&format=csv", token);
+    auto r = test::MustGet(server.port(),
+                           "/v1/aggregates?ref_date=2015-06-30&by=pop_type&format=csv", token);
     REQUIRE(r.status == 200);
     CHECK(r.Header("content-type").find("text/csv") == 0);
     std::string expected = "pop_type,value,status\r\n";
@@ -67,54 +59,62 @@ TEST_CASE("ingest with the CLI, serve, and query over HTTP: the truth's counts",
       expected += k + "," + std::to_string(v.get<int>()) + ",A\r\n";
     }
     CHECK(r.body == expected);
-    auto a = Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", token, {{"Accept", "text/csv"}});
+    auto a = test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", token,
+                           {{"Accept", "text/csv"}});
     CHECK(a.body == expected);
   }
   SECTION("errors: no token 401, bad token 401, bad parameters 400, no data 404") {
-    CHECK(Get(server.port(), "/v1/aggregates?ref_date=2015-06-30", "").status == 401);
-    CHECK(Get(server.port(), "/v1/aggregates?ref_date=2015-06-30", "gwt_wrong").status == 401);
-    auto bad = Get(server.port(), "/v1/aggregates?ref_date=2015-13-01", token);
+    CHECK(test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30", "").status == 401);
+    CHECK(test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30", "gwt_wrong").status ==
+          401);
+    auto bad = test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-13-01", token);
     CHECK(bad.status == 400);
     CHECK(nlohmann::json::parse(bad.body)["error"]["message"].get<std::string>().find("ref_date") !=
           std::string::npos);
-    auto unknown = Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&colour=red", token);
+    auto unknown =
+        test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30&colour=red", token);
     CHECK(unknown.status == 400);
     CHECK(unknown.body.find("colour") != std::string::npos);
-    CHECK(Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&coo=QQQ", token).status == 400);
-    CHECK(Get(server.port(), "/v1/aggregates?ref_date=2016-12-31", token).status == 404);
-    CHECK(Get(server.port(), "/v1/nothing", token).status == 404);
+    CHECK(
+        test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30&coo=QQQ", token).status ==
+        400);
+    CHECK(test::MustGet(server.port(), "/v1/aggregates?ref_date=2016-12-31", token).status == 404);
+    CHECK(test::MustGet(server.port(), "/v1/nothing", token).status == 404);
   }
   SECTION("another consumer without a grant gets 403") {
     auto iom = test::RunGateway({"consumer", "add", "iom", "--dir", dir});
     std::string iom_token = iom.out.substr(0, iom.out.find('\n'));
-    auto r = Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", iom_token);
+    auto r =
+        test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", iom_token);
     CHECK(r.status == 403);
   }
   SECTION("snapshots, code lists and health") {
-    CHECK(Get(server.port(), "/healthz", "").status == 200);
+    CHECK(test::MustGet(server.port(), "/healthz", "").status == 200);
     auto op = test::RunGateway({"consumer", "add", "secretariat", "--dir", dir, "--role", "operator"});
     std::string op_token = op.out.substr(0, op.out.find('\n'));
-    CHECK(Get(server.port(), "/v1/snapshots", token).status == 403);
-    auto s = Get(server.port(), "/v1/snapshots", op_token);
+    CHECK(test::MustGet(server.port(), "/v1/snapshots", token).status == 403);
+    auto s = test::MustGet(server.port(), "/v1/snapshots", op_token);
     REQUIRE(s.status == 200);
     auto j = nlohmann::json::parse(s.body);
     REQUIRE(j["snapshots"].size() == 1);
     CHECK(j["snapshots"][0]["receipt"]["in_stock"] == truth["in_stock"]);
-    auto c = Get(server.port(), "/v1/codelists/age_bands", "");
+    auto c = test::MustGet(server.port(), "/v1/codelists/age_bands", "");
     REQUIRE(c.status == 200);
     CHECK(nlohmann::json::parse(c.body)["items"].size() == 6);
-    CHECK(Get(server.port(), "/v1/codelists/nope", "").status == 404);
+    CHECK(test::MustGet(server.port(), "/v1/codelists/nope", "").status == 404);
   }
   SECTION("SIGHUP reloads policies; a broken policy keeps the previous one") {
     test::WriteFile(dir + "/policies/zz-broken.toml", "[[grant]]\ncountry = 5\n");
     server.Signal(SIGHUP);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    CHECK(Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", token).status == 200);
+    CHECK(test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", token)
+              .status == 200);
     std::filesystem::remove(dir + "/policies/zz-broken.toml");
     std::filesystem::remove(dir + "/policies/kaz.toml");
     server.Signal(SIGHUP);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    CHECK(Get(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", token).status == 403);
+    CHECK(test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", token)
+              .status == 403);
   }
   CHECK(server.Stop() == 0);
 }
