@@ -619,10 +619,12 @@ int main(int argc, char** argv) {
         return 1;
       }
     } else if (!reuse && fs::exists(dir)) {
-      std::printf("\n[query data] rebuilding %s: %s\n", dir.c_str(),
-                  built_persons == 0          ? "it predates the bench-built marker"
-                  : built_persons != o.query_persons ? "it holds another number of persons"
-                                                     : "its database grew past twice its built size");
+      std::printf(
+          "\n[query data] rebuilding %s: %s\n", dir.c_str(),
+          built_persons == 0
+              ? "it has no bench-built marker (an older gateway-bench, or a build that failed)"
+          : built_persons != o.query_persons ? "it holds another number of persons"
+                                             : "its database grew past twice its built size");
       fs::remove_all(dir);
     }
     if (!reuse && o.attach_port == 0) {
