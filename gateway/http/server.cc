@@ -32,6 +32,14 @@ namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
+// A session's sockets and timers name their strand's concrete type: behind
+// the polymorphic any_io_executor of beast::tcp_stream, every asynchronous
+// operation heap-allocated a copy of the strand (any_executor cannot keep one
+// in its small buffer), a measured 1.3 % of the server's CPU under query load
+// and more in shared_ptr reference counts (docs/performance.md).
+using SessionExecutor = net::strand<net::io_context::executor_type>;
+using SessionSocket = net::basic_stream_socket<tcp, SessionExecutor>;
+using SessionStream = beast::basic_stream<tcp, SessionExecutor>;
 
 namespace {
 
@@ -121,7 +129,7 @@ class ServerCore {
 
  private:
   void DoAccept();
-  void OnAccept(beast::error_code ec, tcp::socket socket);
+  void OnAccept(beast::error_code ec, SessionSocket socket);
   void CloseAcceptor();
   void StopIoContext();
   void RunLoop();
@@ -165,7 +173,7 @@ class ServerCore {
 // One connection. All members are touched only on the session's strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(ServerCore* core, tcp::socket socket, uint64_t id);
+  Session(ServerCore* core, SessionSocket socket, uint64_t id);
   ~Session();
 
   Session(const Session&) = delete;
@@ -243,7 +251,7 @@ class Session : public std::enable_shared_from_this<Session> {
   ServerCore* const core_;
   const ServerOptions& options_;
   const uint64_t id_;
-  beast::tcp_stream stream_;
+  SessionStream stream_;
   beast::flat_buffer buffer_;
   std::string remote_address_;
   Clock::time_point accepted_at_;
@@ -287,7 +295,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
 // ---- Session ----------------------------------------------------------------
 
-Session::Session(ServerCore* core, tcp::socket socket, uint64_t id)
+Session::Session(ServerCore* core, SessionSocket socket, uint64_t id)
     : core_(core),
       options_(core->options()),
       id_(id),
@@ -962,12 +970,12 @@ void ServerCore::RunLoop() {
 
 void ServerCore::DoAccept() {
   if (stopping()) return;
-  acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
-    OnAccept(ec, std::move(socket));
-  });
+  acceptor_.async_accept(
+      net::make_strand(ioc_),
+      [this](beast::error_code ec, SessionSocket socket) { OnAccept(ec, std::move(socket)); });
 }
 
-void ServerCore::OnAccept(beast::error_code ec, tcp::socket socket) {
+void ServerCore::OnAccept(beast::error_code ec, SessionSocket socket) {
   if (ec == net::error::operation_aborted || stopping()) return;
   if (ec) {
     // E.g. out of file descriptors: back off rather than spin on accept.
