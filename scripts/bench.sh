@@ -8,7 +8,7 @@
 #
 # Environment: BUILD_DIR (default build-bench), WORK_DIR (default bench-work; the
 # 10,000,000-person query deployment is kept there between runs, and built again
-# once its audit log has doubled its database), JOBS.
+# once its audit log has doubled its database or for another --query-persons), JOBS.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

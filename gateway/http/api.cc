@@ -317,8 +317,8 @@ void Api::PostToPool(std::function<T()> work, std::function<void(T)> done) {
       done(std::move(*result));
     } catch (...) {
       // Escaping, it would end the pool thread and with it the process. A
-      // session's completion that was never called answers 500 when it is
-      // dropped (DeferredCompletion in server.cc).
+      // session's completion that was dropped without being called answers
+      // 500 (DeferredCompletion in server.cc).
     }
   });
 }
@@ -326,15 +326,11 @@ void Api::PostToPool(std::function<T()> work, std::function<void(T)> done) {
 Response Api::OnPool(std::function<Response()> work) {
   Response deferred;
   deferred.deferred = [this, work = std::move(work)](std::function<void(Response)> done) {
+    // A throw from `next` ends in PostToPool's guard, like one from `done`.
     PostToPool<Response>(work, [done = std::move(done)](Response response) mutable {
       if (!response.deferred) return done(std::move(response));
       auto next = std::move(response.deferred);
-      try {
-        next(std::move(done));
-      } catch (...) {
-        // `done` is gone with the exception; the server answers a completion
-        // that was never called with a 500 (see Session::Defer).
-      }
+      next(std::move(done));
     });
   };
   return deferred;

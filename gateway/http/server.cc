@@ -35,8 +35,8 @@ using Clock = std::chrono::steady_clock;
 // A session's sockets and timers name their strand's concrete type: behind
 // the polymorphic any_io_executor of beast::tcp_stream, every asynchronous
 // operation heap-allocated a copy of the strand (any_executor cannot keep one
-// in its small buffer), a measured 1.3 % of the server's CPU under query load
-// and more in shared_ptr reference counts (docs/performance.md).
+// in its small buffer): 1.3 % of the server's profile under query load
+// (docs/performance.md).
 using SessionExecutor = net::strand<net::io_context::executor_type>;
 using SessionSocket = net::basic_stream_socket<tcp, SessionExecutor>;
 using SessionStream = beast::basic_stream<tcp, SessionExecutor>;

@@ -3,18 +3,17 @@
 // disclosure control and budget as /v1/aggregates.
 #include <catch2/catch.hpp>
 
-#include "support/http_client.h"
+#include "support/http_calls.h"
 #include "support/test_deployment.h"
 
 namespace gw {
 namespace {
 
 nlohmann::json GetJson(uint16_t port, const std::string& target, const std::string& token, int expect = 200) {
-  auto r = testing::GetWithToken(port, target, token);
-  REQUIRE(r.ok());
-  INFO(target << " -> " << r->body);
-  REQUIRE(r->status == expect);
-  return nlohmann::json::parse(r->body);
+  auto r = test::MustGet(port, target, token);
+  INFO(target << " -> " << r.body);
+  REQUIRE(r.status == expect);
+  return nlohmann::json::parse(r.body);
 }
 
 std::string GrantToml(const std::string& country, const std::string& consumer, const std::string& mechanism) {

@@ -7,7 +7,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -17,15 +16,11 @@
 
 namespace gw::test {
 
-// One request on a connection of its own, with `token` as its bearer token
-// unless it is empty.
+// testing::SendWithToken, which must succeed.
 inline testing::ClientResponse MustCall(
     uint16_t port, const std::string& method, const std::string& target,
     const std::string& token = "", std::vector<std::pair<std::string, std::string>> headers = {}) {
-  testing::HttpClient client(port, std::chrono::milliseconds(20000));
-  REQUIRE(client.Connect().ok());
-  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-  auto r = client.Send(method, target, {}, headers);
+  auto r = testing::SendWithToken(port, method, target, token, std::move(headers));
   REQUIRE(r.ok());
   return *r;
 }

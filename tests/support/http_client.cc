@@ -152,12 +152,19 @@ void HttpClient::Close() {
   impl_->stream.socket().close(ignored);
 }
 
-Result<ClientResponse> GetWithToken(uint16_t port, std::string_view target, const std::string& token,
-                                    std::vector<std::pair<std::string, std::string>> headers) {
+Result<ClientResponse> SendWithToken(uint16_t port, std::string_view method,
+                                     std::string_view target, const std::string& token,
+                                     std::vector<std::pair<std::string, std::string>> headers) {
   HttpClient client(port, std::chrono::milliseconds(20000));
   GW_RETURN_IF_ERROR(client.Connect());
   if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-  return client.Send("GET", target, {}, headers);
+  return client.Send(method, target, {}, headers);
+}
+
+Result<ClientResponse> GetWithToken(uint16_t port, std::string_view target,
+                                    const std::string& token,
+                                    std::vector<std::pair<std::string, std::string>> headers) {
+  return SendWithToken(port, "GET", target, token, std::move(headers));
 }
 
 }  // namespace gw::testing

@@ -33,9 +33,12 @@ struct ClientResponse {
   std::string Header(std::string_view lower_name) const;
 };
 
-// One GET on a fresh connection to 127.0.0.1:port with a bearer token (none if
-// empty); an error status if the exchange itself fails.
+// One request without a body on a fresh connection to 127.0.0.1:port with a
+// bearer token (none if empty); an error status if the exchange itself fails.
 class HttpClient;
+Result<ClientResponse> SendWithToken(uint16_t port, std::string_view method,
+                                     std::string_view target, const std::string& token,
+                                     std::vector<std::pair<std::string, std::string>> headers = {});
 Result<ClientResponse> GetWithToken(uint16_t port, std::string_view target, const std::string& token,
                                     std::vector<std::pair<std::string, std::string>> headers = {});
 
