@@ -239,17 +239,31 @@ class LoadConnection {
         head_end = got.find("\r\n\r\n");
         if (head_end == std::string_view::npos) continue;
         head_end += 4;
-        std::string head(got.substr(0, head_end));
-        for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        size_t at = head.find("\r\ncontent-length:");
-        if (at == std::string::npos) return 0;  // the gateway always sends one
-        body_length = std::strtoul(head.c_str() + at + 17, nullptr, 10);
+        // Found in place, whatever its case: no copy of the head per answer.
+        static constexpr std::string_view kLength = "\r\ncontent-length:";
+        const std::string_view head = got.substr(0, head_end);
+        auto at = std::search(
+            head.begin(), head.end(), kLength.begin(), kLength.end(),
+            [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+        if (at == head.end()) return 0;  // the gateway always sends one
+        body_length = 0;
+        for (auto d = at + static_cast<std::ptrdiff_t>(kLength.size()); d != head.end(); ++d) {
+          if (*d == ' ' && body_length == 0) continue;
+          if (*d < '0' || *d > '9') break;
+          body_length = body_length * 10 + static_cast<size_t>(*d - '0');
+        }
       }
       if (have >= head_end + body_length) break;
     }
     body_bytes_ = body_length;
     if (have < 12) return 0;
-    return std::atoi(std::string(buffer_.data() + 9, 3).c_str());
+    const char* code = buffer_.data() + 9;  // "HTTP/1.1 200"
+    int status = 0;
+    for (int i = 0; i < 3; ++i) {
+      if (code[i] < '0' || code[i] > '9') return 0;
+      status = status * 10 + (code[i] - '0');
+    }
+    return status;
   }
 
  private:

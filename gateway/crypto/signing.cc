@@ -27,6 +27,7 @@ Result<SigningKey> SigningKey::FromSecret(std::string_view secret) {
   if (secret.size() == crypto_sign_SECRETKEYBYTES && secret.substr(32) != k.public_key_) {
     return Status::InvalidArgument("the 64-byte secret key's public half does not match its seed");
   }
+  k.keyid_ = KeyIdFor(k.public_key_);
   return k;
 }
 
@@ -39,8 +40,6 @@ Result<SigningKey> SigningKey::Load(const std::string& path) {
   }
   return FromSecret(*bytes);
 }
-
-std::string SigningKey::keyid() const { return KeyIdFor(public_key_); }
 
 std::string SigningKey::Sign(std::string_view message) const {
   std::string sig(crypto_sign_BYTES, '\0');

@@ -29,11 +29,13 @@ class SigningKey {
 
   const std::string& seed() const { return seed_; }
   const std::string& public_key() const { return public_key_; }
-  std::string keyid() const;
+  // Computed once with the key: every signed response names it.
+  const std::string& keyid() const { return keyid_; }
   std::string Sign(std::string_view message) const;  // 64 raw bytes
 
  private:
   std::string seed_, public_key_, secret_;  // secret_: libsodium's 64-byte form
+  std::string keyid_;
 };
 
 bool VerifyEd25519(std::string_view public_key, std::string_view message, std::string_view signature);

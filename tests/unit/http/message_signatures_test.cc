@@ -58,6 +58,17 @@ TEST_CASE("RFC 9421 B.2.6: the ed25519 example signature base and signature", "[
   CHECK(ToBase64(key.Sign(*base)) == signature.substr(9, signature.size() - 10));
 }
 
+TEST_CASE("a key's keyid is the first 16 hex digits of SHA-256 of its public key", "[signatures]") {
+  SigningKey rfc = RfcKey();
+  // RFC 9421 B.1.4's public key, JrQLj5P_89iXES9-vFgrIy29clF9CC_oPPsw3c5D0bs.
+  CHECK(rfc.public_key() == FromB64Url("JrQLj5P_89iXES9-vFgrIy29clF9CC_oPPsw3c5D0bs"));
+  CHECK(rfc.keyid() == "b16c2d1bead12626");
+  CHECK(KeyIdFor(rfc.public_key()) == rfc.keyid());
+  SigningKey other = SigningKey::Generate();
+  CHECK(other.keyid() == KeyIdFor(other.public_key()));
+  CHECK(other.keyid() != rfc.keyid());
+}
+
 TEST_CASE("signatures made by Sign verify, and any change breaks them", "[signatures]") {
   SigningKey key = SigningKey::Generate();
   SignatureContext ctx;
