@@ -73,6 +73,29 @@ Response Api::MetricsText(const Request& request) {
   grants.samples.push_back({{}, static_cast<double>(deployment_.policies().current()->grants().size())});
   gauges.push_back(std::move(grants));
 
+  // Every release waits for its audit entry's commit: what that costs.
+  const Store::AuditStats audit = deployment_.store().audit_stats();
+  auto total = [&](std::string name, std::string help, double value) {
+    gauges.push_back(Metrics::Gauge{std::move(name), std::move(help), {{{}, value}}, true});
+  };
+  total("gateway_audit_commits_total", "Batches of audit entries committed (one fsync each).",
+        static_cast<double>(audit.commits));
+  total("gateway_audit_failed_commits_total",
+        "Batches of audit entries whose commit failed (their releases were withheld).",
+        static_cast<double>(audit.failed_commits));
+  total("gateway_audit_entries_total",
+        "Audit entries committed by the audit thread (releases and the other entries written on "
+        "their own; not those "
+        "written inside another transaction, such as a snapshot commit's).",
+        static_cast<double>(audit.entries));
+  total("gateway_audit_commit_seconds_total",
+        "Time the audit thread spent writing and committing batches.",
+        static_cast<double>(audit.commit_micros) / 1e6);
+  total("gateway_audit_wait_seconds_total",
+        "Summed over entries: time from an entry's hand-over to the commit of its batch (what a "
+        "release waits for its audit).",
+        static_cast<double>(audit.wait_micros) / 1e6);
+
   Response r;
   r.content_type = std::string(kMetricsContentType);
   r.body = metrics_.Render(gauges);

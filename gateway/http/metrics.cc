@@ -321,7 +321,7 @@ std::string Metrics::Render(const std::vector<Gauge>& gauges) const {
                     [](const Sample* a, const Sample* b) { return a->first == b->first; }),
         samples.end());
 
-    AppendHeader(&out, gauge.name, gauge.help, "gauge");
+    AppendHeader(&out, gauge.name, gauge.help, gauge.counter ? "counter" : "gauge");
     for (const Sample* sample : samples) {
       out.append(gauge.name);
       if (!sample->first.empty()) {

@@ -18,7 +18,7 @@
 //       (anything else is counted as "other").
 //   gateway_process_start_time_seconds                      gauge
 //       Unix time at which this Metrics was constructed (once per process).
-//   then the caller's gauges, in the order given (see Render()).
+//   then the caller's gauges (or counters), in the order given (see Render()).
 //
 // Contract:
 //  * Every family has exactly one "# HELP" and one "# TYPE" line, before its
@@ -85,10 +85,14 @@ class Metrics {
   // names are not [a-zA-Z_][a-zA-Z0-9_]* (or start with "__", reserved) are
   // left out for the same reason; of samples with equal label sets only the
   // first is kept.
+  // With `counter` set the family is typed a counter instead (a total the
+  // caller keeps, which only grows, such as the audit thread's; its name
+  // should end in _total).
   struct Gauge {
     std::string name;
     std::string help;
     std::vector<std::pair<std::map<std::string, std::string>, double>> samples;
+    bool counter = false;
   };
 
   // The exposition text: the families listed in the header comment, then

@@ -83,7 +83,7 @@ void Store::AppendAuditAsync(std::string kind, std::string actor, std::string de
     std::lock_guard<std::mutex> lock(audit_mu_);
     if (!audit_thread_.joinable()) audit_thread_ = std::thread([this] { RunAuditThread(); });
     audit_queue_.push_back(PendingAudit{std::move(kind), std::move(actor), std::move(detail_json),
-                                        std::move(on_durable)});
+                                        std::move(on_durable), std::chrono::steady_clock::now()});
     // Wake the thread only when what it waits for has happened.
     const size_t queued = audit_queue_.size();
     wake = queued == 1 || (audit_gather_target_ > 0 && queued >= audit_gather_target_);
@@ -135,13 +135,44 @@ void Store::RunAuditThread() {
     batch.clear();
     batch.swap(audit_queue_);
     lock.unlock();
+    const auto began = std::chrono::steady_clock::now();
     Status written = WriteAuditBatch(batch);
+    CountAuditBatch(batch, began, written.ok());
     for (PendingAudit& p : batch) {
       if (p.on_durable) p.on_durable(written);
     }
     batch.clear();  // the callbacks' captures go before the next wait
     lock.lock();
   }
+}
+
+void Store::CountAuditBatch(const std::vector<PendingAudit>& batch,
+                            std::chrono::steady_clock::time_point began, bool committed) {
+  using std::chrono::duration_cast;
+  using std::chrono::microseconds;
+  const auto done = std::chrono::steady_clock::now();
+  if (!committed) {
+    audit_failed_commits_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  int64_t waited = 0;
+  for (const PendingAudit& p : batch)
+    waited += duration_cast<microseconds>(done - p.handed_over).count();
+  audit_commit_micros_.fetch_add(duration_cast<microseconds>(done - began).count(),
+                                 std::memory_order_relaxed);
+  audit_wait_micros_.fetch_add(waited, std::memory_order_relaxed);
+  audit_entries_.fetch_add(batch.size(), std::memory_order_relaxed);
+  audit_commits_.fetch_add(1, std::memory_order_relaxed);
+}
+
+Store::AuditStats Store::audit_stats() const {
+  AuditStats s;
+  s.commits = audit_commits_.load(std::memory_order_relaxed);
+  s.failed_commits = audit_failed_commits_.load(std::memory_order_relaxed);
+  s.entries = audit_entries_.load(std::memory_order_relaxed);
+  s.commit_micros = audit_commit_micros_.load(std::memory_order_relaxed);
+  s.wait_micros = audit_wait_micros_.load(std::memory_order_relaxed);
+  return s;
 }
 
 Status Store::WriteAuditBatch(const std::vector<PendingAudit>& batch) {

@@ -18,6 +18,8 @@
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -213,6 +215,19 @@ class Store {
   Result<std::vector<AuditEntry>> ListAudit(int64_t after_seq, int64_t limit);
   Result<AuditVerification> VerifyAudit();
 
+  // What the audit thread has done since this Store was opened, for
+  // /metrics: every release waits for its entry's commit, so these say how
+  // much of an answer's latency the audit log takes. Monotonic; read without
+  // a lock (each field is exact, the fields together may be a moment apart).
+  struct AuditStats {
+    uint64_t commits = 0;         // batches committed
+    uint64_t failed_commits = 0;  // batches whose commit failed (their entries were refused)
+    uint64_t entries = 0;         // entries in committed batches
+    int64_t commit_micros = 0;    // time spent writing and committing batches
+    int64_t wait_micros = 0;      // per entry: from its hand-over until its batch was durable
+  };
+  AuditStats audit_stats() const;
+
   // Ministry keys (several per country may be active, for rotation).
   Status AddMinistryKey(const MinistryKey& key, const std::string& actor);
   Status RevokeMinistryKey(const std::string& country, const std::string& keyid, const std::string& actor);
@@ -260,8 +275,11 @@ class Store {
   struct PendingAudit {
     std::string kind, actor, detail;
     std::function<void(Status)> on_durable;
+    std::chrono::steady_clock::time_point handed_over;
   };
   Status WriteAuditBatch(const std::vector<PendingAudit>& batch);
+  void CountAuditBatch(const std::vector<PendingAudit>& batch,
+                       std::chrono::steady_clock::time_point began, bool committed);
   void RunAuditThread();
 
   std::string path_;
@@ -278,6 +296,9 @@ class Store {
   bool audit_stop_ = false;                 // guarded by audit_mu_
   size_t audit_gather_target_ = 0;          // guarded by audit_mu_; 0: not gathering
   std::thread audit_thread_;                // started under audit_mu_; joined by ~Store
+  // AuditStats, written by the audit thread only.
+  std::atomic<uint64_t> audit_commits_{0}, audit_failed_commits_{0}, audit_entries_{0};
+  std::atomic<int64_t> audit_commit_micros_{0}, audit_wait_micros_{0};
   std::mutex mu_;
   std::vector<std::unique_ptr<sql::Connection>> idle_readers_;  // guarded by mu_
   std::unique_ptr<sql::Connection> writer_;                     // guarded by writer_mu_

@@ -73,6 +73,29 @@ threshold = 5
   }
   CHECK(samples > 20);
 
+  // The audit thread's totals: counters that grow by one entry per release.
+  auto total = [](const std::string& text, const std::string& name) {
+    std::smatch match;
+    const std::regex line("(^|\n)" + name + " ([0-9.e+]+)\n");
+    return std::regex_search(text, match, line) ? std::stod(match[2]) : -1.0;
+  };
+  for (const char* name : {"gateway_audit_commits_total", "gateway_audit_failed_commits_total",
+                           "gateway_audit_entries_total", "gateway_audit_commit_seconds_total",
+                           "gateway_audit_wait_seconds_total"}) {
+    INFO(name);
+    CHECK(m.find(std::string("# TYPE ") + name + " counter\n") != std::string::npos);
+  }
+  const double entries = total(m, "gateway_audit_entries_total");
+  CHECK(entries >= 2);  // the policy load at start and the release above
+  CHECK(total(m, "gateway_audit_commits_total") >= 1);
+  CHECK(total(m, "gateway_audit_failed_commits_total") == 0);
+  CHECK(total(m, "gateway_audit_wait_seconds_total") >=
+        total(m, "gateway_audit_commit_seconds_total"));
+  REQUIRE(test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", unhcr)
+              .status == 200);
+  const std::string later = test::MustGet(server.port(), "/metrics", op).body;
+  CHECK(total(later, "gateway_audit_entries_total") == entries + 1);
+
   // Output formats, by parameter and by Accept header; the numbers are the same dp values.
   auto json_answer = nlohmann::json::parse(
       test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", unhcr).body);

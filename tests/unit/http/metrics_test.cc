@@ -416,6 +416,7 @@ TEST_CASE("Metrics renders the caller's gauges after its own families", "[metric
         {{{"consumer", "cap"}, {"country", "KAZ"}}, HUGE_VAL},
         {{{"bad-label", "x"}}, 3}}},  // invalid label name: dropped
       {"gateway_up", "", {{{}, 1}}},
+      {"gateway_audit_entries_total", "A caller's counter.", {{{}, 42}}, true},
       {"9bad name", "invalid metric name: dropped", {{{}, 1}}},
       {"gateway_http_requests_total", "clashes with a counter: dropped", {{{}, 1}}},
       {"gateway_http_request_duration_seconds_count", "clashes with the histogram", {{{}, 1}}},
@@ -425,14 +426,16 @@ TEST_CASE("Metrics renders the caller's gauges after its own families", "[metric
   Exposition exposition = MustParse(text);
 
   CHECK(exposition.order ==
-        std::vector<std::string>{"gateway_http_requests_total",
-                                 "gateway_http_request_duration_seconds",
-                                 "gateway_ingested_rows_total", "gateway_ingested_bytes_total",
-                                 "gateway_process_start_time_seconds", "gateway_snapshots",
-                                 "gateway_budget_spent_epsilon", "gateway_up"});
+        std::vector<std::string>{
+            "gateway_http_requests_total", "gateway_http_request_duration_seconds",
+            "gateway_ingested_rows_total", "gateway_ingested_bytes_total",
+            "gateway_process_start_time_seconds", "gateway_snapshots",
+            "gateway_budget_spent_epsilon", "gateway_up", "gateway_audit_entries_total"});
   for (const char* name : {"gateway_snapshots", "gateway_budget_spent_epsilon", "gateway_up"}) {
     CHECK(exposition.families[name].type == "gauge");
   }
+  CHECK(exposition.families["gateway_audit_entries_total"].type == "counter");
+  CHECK(Value(exposition, "gateway_audit_entries_total", {}) == 42.0);
   CHECK(text.find("# HELP gateway_snapshots Current snapshots per country.\\nOne line \\\\ per "
                   "country.\n") != std::string::npos);
   CHECK(text.find("# HELP gateway_up\n") != std::string::npos);
