@@ -170,6 +170,14 @@ struct LoadResult {
   long requests = 0, errors = 0;
   double cpu_us = 0;     // CPU time of the whole machine (server and load generator) per request
   size_t body_bytes = 0;  // of the last answer
+  // The server's audit thread during the phase (from /metrics); commits 0
+  // when nothing was audited or the server does not report it.
+  double audit_entries = 0, audit_commits = 0, audit_wait_s = 0;
+};
+
+// The audit thread's totals from the server's /metrics (operator token).
+struct AuditTotals {
+  double entries = 0, commits = 0, wait_s = 0;
 };
 
 // Busy and total jiffies of all CPUs, from /proc/stat.
@@ -705,17 +713,40 @@ int main(int argc, char** argv) {
       const size_t healthz_bytes = Get(server.port, "/healthz", "").body.size();
       const size_t one_bytes = Get(server.port, one, token).body.size();
       const size_t all_bytes = Get(server.port, all, token).body.size();
-      auto phase = [&](const std::string& target, const std::string& bearer, size_t bytes) {
-        if (o.client == "builtin")
-          return Load(server.port, target, bearer, o.connections, o.seconds);
-        std::optional<LoadResult> r =
-            LoadWithWrk(server.port, target, bearer, o.connections, o.seconds);
-        if (!r) {
-          if (o.attach_port == 0) StopServer(server);
-          std::exit(1);
+      auto audit_totals = [&] {
+        AuditTotals t;
+        GetResult m = Get(server.port, "/metrics", op);
+        if (m.status != 200) return t;
+        for (auto [name, field] :
+             {std::pair<std::string_view, double*>{"gateway_audit_entries_total ", &t.entries},
+              {"gateway_audit_commits_total ", &t.commits},
+              {"gateway_audit_wait_seconds_total ", &t.wait_s}}) {
+          size_t at = m.body.find("\n" + std::string(name));
+          if (at != std::string::npos)
+            *field = std::strtod(m.body.c_str() + at + 1 + name.size(), nullptr);
         }
-        r->body_bytes = bytes;
-        return *r;
+        return t;
+      };
+      auto phase = [&](const std::string& target, const std::string& bearer, size_t bytes) {
+        const AuditTotals before = audit_totals();
+        LoadResult r;
+        if (o.client == "builtin") {
+          r = Load(server.port, target, bearer, o.connections, o.seconds);
+        } else {
+          std::optional<LoadResult> wrk =
+              LoadWithWrk(server.port, target, bearer, o.connections, o.seconds);
+          if (!wrk) {
+            if (o.attach_port == 0) StopServer(server);
+            std::exit(1);
+          }
+          r = *wrk;
+          r.body_bytes = bytes;
+        }
+        const AuditTotals after = audit_totals();
+        r.audit_entries = after.entries - before.entries;
+        r.audit_commits = after.commits - before.commits;
+        r.audit_wait_s = after.wait_s - before.wait_s;
+        return r;
       };
       for (int run = 0; run < o.runs; ++run) {
         hs.push_back(phase("/healthz", "", healthz_bytes));
@@ -732,6 +763,13 @@ int main(int argc, char** argv) {
       auto line = [&](const std::string& name, const LoadResult& r) {
         std::printf("  %-34s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  %4.0f us CPU/req  %6zu B  (%ld requests, %ld errors)\n",
                     name.c_str(), r.rate, r.p50_ms, r.p99_ms, r.cpu_us, r.body_bytes, r.requests, r.errors);
+        if (r.audit_commits > 0 && r.audit_entries > 0) {
+          std::printf(
+              "  %-34s %.0f entries in %.0f commits (%.1f per fsync), %.2f ms mean wait per "
+              "entry\n",
+              "  audit log", r.audit_entries, r.audit_commits, r.audit_entries / r.audit_commits,
+              r.audit_wait_s * 1e3 / r.audit_entries);
+        }
       };
       for (int run = 0; run < o.runs; ++run) {
         const std::string tag = o.runs > 1 ? " [run " + std::to_string(run + 1) + "]" : "";
