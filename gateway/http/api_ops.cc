@@ -85,8 +85,7 @@ Response Api::MetricsText(const Request& request) {
         static_cast<double>(audit.failed_commits));
   total("gateway_audit_entries_total",
         "Audit entries committed by the audit thread (releases and the other entries written on "
-        "their own; not those "
-        "written inside another transaction, such as a snapshot commit's).",
+        "their own; not those written inside another transaction, such as a snapshot commit's).",
         static_cast<double>(audit.entries));
   total("gateway_audit_commit_seconds_total",
         "Time the audit thread spent writing and committing batches.",
