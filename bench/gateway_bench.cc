@@ -26,8 +26,9 @@
 // --client wrk drives the three query phases with wrk (-t one per core,
 // --latency) instead of the built-in load generator; everything else is the
 // same. wrk reads an answer 8 KB at a time; it spent 73-74 us of CPU on a
-// 66 KB answer against 19-21 us on /healthz (docs/performance.md compares both
-// clients).
+// 66 KB answer against 19-21 us on /healthz on 29 November 2026, and 19.9
+// against 7.7 us on the faster VM of 30 November (docs/performance.md
+// compares both clients).
 //
 // --attach PORT measures query and push against a server already serving
 // WORK/query on 127.0.0.1:PORT (e.g. started by hand under perf) instead of
@@ -165,19 +166,23 @@ std::string Grants(double budget) {
 
 // ---- load generation ----
 
+// The audit thread's totals from the server's /metrics (operator token).
+struct AuditTotals {
+  double entries = 0, commits = 0, wait_s = 0;
+  AuditTotals operator-(const AuditTotals& earlier) const {
+    return {entries - earlier.entries, commits - earlier.commits, wait_s - earlier.wait_s};
+  }
+};
+
 struct LoadResult {
   double rate = 0, p50_ms = 0, p99_ms = 0;
   long requests = 0, errors = 0;
   double cpu_us = 0;     // CPU time of the whole machine (server and load generator) per request
   size_t body_bytes = 0;  // of the last answer
-  // The server's audit thread during the phase (from /metrics); commits 0
-  // when nothing was audited or the server does not report it.
-  double audit_entries = 0, audit_commits = 0, audit_wait_s = 0;
-};
-
-// The audit thread's totals from the server's /metrics (operator token).
-struct AuditTotals {
-  double entries = 0, commits = 0, wait_s = 0;
+  // What the server's audit thread did during the phase (/metrics after
+  // minus before); commits 0 when nothing was audited or the server does not
+  // report it.
+  AuditTotals audit;
 };
 
 // Busy and total jiffies of all CPUs, from /proc/stat.
@@ -742,10 +747,7 @@ int main(int argc, char** argv) {
           r = *wrk;
           r.body_bytes = bytes;
         }
-        const AuditTotals after = audit_totals();
-        r.audit_entries = after.entries - before.entries;
-        r.audit_commits = after.commits - before.commits;
-        r.audit_wait_s = after.wait_s - before.wait_s;
+        r.audit = audit_totals() - before;
         return r;
       };
       for (int run = 0; run < o.runs; ++run) {
@@ -763,12 +765,12 @@ int main(int argc, char** argv) {
       auto line = [&](const std::string& name, const LoadResult& r) {
         std::printf("  %-34s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  %4.0f us CPU/req  %6zu B  (%ld requests, %ld errors)\n",
                     name.c_str(), r.rate, r.p50_ms, r.p99_ms, r.cpu_us, r.body_bytes, r.requests, r.errors);
-        if (r.audit_commits > 0 && r.audit_entries > 0) {
+        if (r.audit.commits > 0 && r.audit.entries > 0) {
           std::printf(
               "  %-34s %.0f entries in %.0f commits (%.1f per fsync), %.2f ms mean wait per "
               "entry\n",
-              "  audit log", r.audit_entries, r.audit_commits, r.audit_entries / r.audit_commits,
-              r.audit_wait_s * 1e3 / r.audit_entries);
+              "  audit log", r.audit.entries, r.audit.commits, r.audit.entries / r.audit.commits,
+              r.audit.wait_s * 1e3 / r.audit.entries);
         }
       };
       for (int run = 0; run < o.runs; ++run) {

@@ -78,7 +78,8 @@ Response Api::MetricsText(const Request& request) {
   auto total = [&](std::string name, std::string help, double value) {
     gauges.push_back(Metrics::Gauge{std::move(name), std::move(help), {{{}, value}}, true});
   };
-  total("gateway_audit_commits_total", "Batches of audit entries committed (one fsync each).",
+  total("gateway_audit_commits_total",
+        "Batches of audit entries committed (one write-ahead-log fsync each).",
         static_cast<double>(audit.commits));
   total("gateway_audit_failed_commits_total",
         "Batches of audit entries whose commit failed (their releases were withheld).",
