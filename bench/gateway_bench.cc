@@ -178,6 +178,9 @@ struct LoadResult {
   double rate = 0, p50_ms = 0, p99_ms = 0;
   long requests = 0, errors = 0;
   double cpu_us = 0;     // CPU time of the whole machine (server and load generator) per request
+  // Share of the machine's CPU time that was busy during the phase: below
+  // about 0.9 the phase waited for something other than the CPU.
+  double busy = 0;
   size_t body_bytes = 0;  // of the last answer
   // What the server's audit thread did during the phase (/metrics after
   // minus before); commits 0 when nothing was audited or the server does not
@@ -204,6 +207,13 @@ double CpuUsPerRequest(std::pair<long long, long long> before,
   if (requests <= 0) return 0;
   return static_cast<double>(after.first - before.first) * 1e6 / sysconf(_SC_CLK_TCK) /
          static_cast<double>(requests);
+}
+
+// Busy share of all CPUs' time between two CpuJiffies readings.
+double BusyShare(std::pair<long long, long long> before, std::pair<long long, long long> after) {
+  const long long total = after.second - before.second;
+  return total > 0 ? static_cast<double>(after.first - before.first) / static_cast<double>(total)
+                   : 0;
 }
 
 // One keep-alive connection of the load generator, on a blocking thread of its
@@ -326,6 +336,7 @@ LoadResult Load(uint16_t port, const std::string& target, const std::string& tok
   r.rate = static_cast<double>(all.size()) / seconds;
   r.body_bytes = body_bytes;
   r.cpu_us = CpuUsPerRequest(cpu_before, cpu_after, r.requests);
+  r.busy = BusyShare(cpu_before, cpu_after);
   if (!all.empty()) {
     r.p50_ms = all[all.size() / 2];
     r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
@@ -422,6 +433,7 @@ std::optional<LoadResult> LoadWithWrk(uint16_t port, const std::string& target,
     return std::nullopt;
   }
   r.cpu_us = CpuUsPerRequest(cpu_before, cpu_after, r.requests);
+  r.busy = BusyShare(cpu_before, cpu_after);
   return r;
 }
 
@@ -763,8 +775,12 @@ int main(int argc, char** argv) {
       std::printf("  first query of a new table (budget debit, noise over its domain): by=pop_type,coo,sex "
                   "%.1f ms; by=coa,pop_type %.1f ms; a repeat %.1f ms\n", first_one, first_all, repeat_one);
       auto line = [&](const std::string& name, const LoadResult& r) {
-        std::printf("  %-34s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  %4.0f us CPU/req  %6zu B  (%ld requests, %ld errors)\n",
-                    name.c_str(), r.rate, r.p50_ms, r.p99_ms, r.cpu_us, r.body_bytes, r.requests, r.errors);
+        std::printf(
+            "  %-34s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  %4.0f us CPU/req  busy %3.0f %%  "
+            "%6zu B  "
+            "(%ld requests, %ld errors)\n",
+            name.c_str(), r.rate, r.p50_ms, r.p99_ms, r.cpu_us, r.busy * 100, r.body_bytes,
+            r.requests, r.errors);
         if (r.audit.commits > 0 && r.audit.entries > 0) {
           std::printf(
               "  %-34s %.0f entries in %.0f commits (%.1f per fsync), %.2f ms mean wait per "

@@ -880,6 +880,64 @@ TEST_CASE("Server sends a deferred answer without holding a thread for it", "[ht
   pending.clear();
 }
 
+TEST_CASE(
+    "Server delivers deferred answers completed together from another thread to their own "
+    "connections",
+    "[http][server]") {
+  // As the audit thread does with one batch: many completions in a row from
+  // one thread, which the server hands to its own threads together.
+  constexpr int kConnections = 24;
+  Router router;
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::function<void(Response)>>> pending;  // guarded by mu
+  router.Add("GET", "/later", [&](const Request& request) {
+    Response deferred;
+    const std::string id = request.QueryParam("id").value_or("");
+    deferred.deferred = [&, id](std::function<void(Response)> done) {
+      std::lock_guard<std::mutex> lock(mu);
+      pending.emplace_back(id, std::move(done));
+    };
+    return deferred;
+  });
+  Server server(FastOptions(), router);
+  REQUIRE(server.Listen("127.0.0.1", 0).ok());
+  server.Start();
+
+  std::vector<std::unique_ptr<HttpClient>> clients;
+  for (int c = 0; c < kConnections; ++c) {
+    clients.push_back(std::make_unique<HttpClient>(server.port()));
+    REQUIRE(clients.back()->Connect().ok());
+  }
+  for (int round = 0; round < 4; ++round) {
+    for (int c = 0; c < kConnections; ++c) {
+      const std::string id = std::to_string(round) + "-" + std::to_string(c);
+      REQUIRE(clients[c]->SendRaw("GET /later?id=" + id + " HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+    }
+    std::vector<std::pair<std::string, std::function<void(Response)>>> batch;
+    for (auto deadline = Clock::now() + 2s;
+         Clock::now() < deadline && batch.size() < kConnections;) {
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto& p : pending) batch.push_back(std::move(p));
+      pending.clear();
+    }
+    REQUIRE(batch.size() == kConnections);
+    std::thread([&batch] {
+      for (auto& [id, done] : batch) {
+        Response r;
+        r.body = nlohmann::json{{"id", id}}.dump();
+        done(std::move(r));
+      }
+    }).join();
+    for (int c = 0; c < kConnections; ++c) {
+      auto answer = clients[c]->ReadResponse();
+      REQUIRE(answer.ok());
+      CHECK(answer->status == 200);
+      CHECK(Json(*answer)["id"] == std::to_string(round) + "-" + std::to_string(c));
+      CHECK(answer->keep_alive);
+    }
+  }
+}
+
 TEST_CASE("Router::Dispatch waits for a deferred answer", "[http][server]") {
   Router router;
   router.Add("GET", "/later", [](const Request&) {
