@@ -105,28 +105,6 @@ const boost::system::error_category& HttpErrorCategory() {
 
 class Session;
 
-// A move-only task (a session's answer travels in one), for
-// ServerCore::Handback.
-class HandbackTask {
- public:
-  template <typename F>
-  explicit HandbackTask(F f) : impl_(std::make_unique<Impl<F>>(std::move(f))) {}
-  void operator()() { impl_->Run(); }
-
- private:
-  struct Base {
-    virtual ~Base() = default;
-    virtual void Run() = 0;
-  };
-  template <typename F>
-  struct Impl final : Base {
-    explicit Impl(F fn) : f(std::move(fn)) {}
-    void Run() override { f(); }
-    F f;
-  };
-  std::unique_ptr<Base> impl_;
-};
-
 class ServerCore {
  public:
   ServerCore(ServerOptions options, const Router& router);
@@ -148,14 +126,8 @@ class ServerCore {
   // not destroyed before the last of them is gone.
   void BeginDeferred();
   void EndDeferred();
-  // Runs `task` on a server thread. Tasks handed over together from another
-  // thread (the answers of one audit batch) share one post: the server thread
-  // that takes them defers each onto its session's strand, which queues it
-  // for that thread instead of waking another thread per answer.
-  void Handback(HandbackTask task);
 
  private:
-  void RunHandbacks();
   void DoAccept();
   void OnAccept(beast::error_code ec, SessionSocket socket);
   void CloseAcceptor();
@@ -196,12 +168,6 @@ class ServerCore {
   tcp::acceptor acceptor_;
   net::steady_timer accept_retry_timer_;
   net::steady_timer drain_deadline_;
-
-  // Declared last, so destroyed first: a task still queued holds a session,
-  // whose destructor uses the members above.
-  std::mutex handback_mu_;
-  std::vector<HandbackTask> handbacks_;  // guarded by handback_mu_
-  bool handback_posted_ = false;         // guarded by handback_mu_
 };
 
 // One connection. All members are touched only on the session's strand.
@@ -389,12 +355,9 @@ template <typename T>
 std::function<void(T)> Session::CompletionOnStrand(void (Session::*on_done)(T)) {
   auto self = shared_from_this();
   auto completion = std::make_shared<DeferredCompletion<T>>(core_, [self, on_done](T value) {
-    self->core_->Handback(HandbackTask([self, on_done, value = std::move(value)]() mutable {
-      // defer, not dispatch: never inline, even when the strand is free.
-      net::defer(self->stream_.get_executor(), [self, on_done, value = std::move(value)]() mutable {
-        self->Guard([&] { ((*self).*on_done)(std::move(value)); });
-      });
-    }));
+    net::post(self->stream_.get_executor(), [self, on_done, value = std::move(value)]() mutable {
+      self->Guard([&] { ((*self).*on_done)(std::move(value)); });
+    });
   });
   return [completion](T value) { (*completion)(std::move(value)); };
 }
@@ -1048,26 +1011,6 @@ void ServerCore::BeginDeferred() {
 void ServerCore::EndDeferred() {
   std::lock_guard<std::mutex> lock(deferred_mu_);
   if (--deferred_pending_ == 0) deferred_released_.notify_all();
-}
-
-void ServerCore::Handback(HandbackTask task) {
-  {
-    std::lock_guard<std::mutex> lock(handback_mu_);
-    handbacks_.push_back(std::move(task));
-    if (handback_posted_) return;
-    handback_posted_ = true;
-  }
-  net::post(ioc_, [this] { RunHandbacks(); });
-}
-
-void ServerCore::RunHandbacks() {
-  std::vector<HandbackTask> tasks;
-  {
-    std::lock_guard<std::mutex> lock(handback_mu_);
-    tasks.swap(handbacks_);
-    handback_posted_ = false;
-  }
-  for (HandbackTask& task : tasks) task();
 }
 
 void ServerCore::Unregister(uint64_t id) {
