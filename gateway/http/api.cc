@@ -20,6 +20,7 @@
 #include "gateway/crypto/digest.h"
 #include "gateway/crypto/keys.h"
 #include "gateway/http/console.h"
+#include "gateway/http/content_coding.h"
 #include "gateway/http/message_signatures.h"
 #include "gateway/query/formats.h"
 #include "gateway/ingest/upload.h"
@@ -258,8 +259,9 @@ Api::Api(Deployment& deployment)
       disclosure_(MakeDisclosureControl(SettingsOrDpUnavailable(deployment))),
       engine_(deployment.store(), deployment.policies(), *disclosure_,
               QueryOptions{deployment.config().snapshot_epsilon_cap_micro}),
-      // At most 256 answers of at most kMaxCachedAnswerBytes each (64 MiB); an
-      // answer is recomputed at least every second whatever the stamp says.
+      // At most 256 answers of at most kMaxCachedAnswerBytes each (64 MiB, and
+      // their gzip codings, a tenth of that for tables); an answer is
+      // recomputed at least every second whatever the stamp says.
       answers_(256, std::chrono::seconds(1)),
       blocking_(static_cast<size_t>(BlockingThreads(deployment.config()))) {}
 
@@ -508,14 +510,20 @@ Response Api::Aggregates(const Request& request) {
   std::string key = who->name + '\n' + who->role + '\n' + TodayUtc().ToIso() + '\n' + canonical;
   std::shared_ptr<const Policy> policy = deployment_.policies().current();
   const uint64_t stamp = deployment_.store().ChangeStampValue();
+  const bool gzip = AcceptsGzip(request.Header("accept-encoding"));
   if (auto hit = answers_.Get(key, stamp); hit != nullptr && hit->policy == policy) {
     Response r;
     r.content_type = hit->rendered.content_type;
-    r.shared_body = std::shared_ptr<const std::string>(hit, &hit->rendered.body);  // shares the entry
+    if (gzip && !hit->gzip_body.empty()) {
+      r.shared_body = std::shared_ptr<const std::string>(hit, &hit->gzip_body);  // shares the entry
+      r.headers.emplace_back("Content-Encoding", "gzip");
+      return Release(*who, canonical, hit->record, std::move(r), hit->gzip_sha256);
+    }
+    r.shared_body = std::shared_ptr<const std::string>(hit, &hit->rendered.body);
     return Release(*who, canonical, hit->record, std::move(r), hit->rendered.sha256);
   }
   return OnPool([this, who = *who, query = std::move(query).value(), key = std::move(key), stamp,
-                 policy = std::move(policy)] {
+                 policy = std::move(policy), gzip] {
     auto result = engine_.Aggregate(query, who);
     if (!result.ok()) return ErrorFromStatus(result.status());
     RenderedBody rendered = Render(*result, ParseOutputFormat(query.format).value_or(OutputFormat::kJson));
@@ -530,12 +538,26 @@ Response Api::Aggregates(const Request& request) {
     bool cost_nothing = true;
     for (const auto& [country, micro] : record.epsilon_micro) cost_nothing &= micro == 0;
     if (cost_nothing && rendered.body.size() <= kMaxCachedAnswerBytes) {
-      answers_.Put(key, stamp, std::make_shared<const CachedAnswer>(CachedAnswer{policy, rendered, record}));
+      auto entry = std::make_shared<CachedAnswer>(CachedAnswer{policy, rendered, record, {}, {}});
+      if (rendered.body.size() >= kMinGzipBytes) {
+        entry->gzip_body = Gzip(rendered.body);
+        Sha256 h;
+        h.Update(entry->gzip_body);
+        entry->gzip_sha256 = h.Final();
+      }
+      answers_.Put(key, stamp, entry);
+      if (gzip && !entry->gzip_body.empty()) {
+        Response r;
+        r.content_type = std::move(rendered.content_type);
+        r.shared_body = std::shared_ptr<const std::string>(entry, &entry->gzip_body);
+        r.headers.emplace_back("Content-Encoding", "gzip");
+        return Release(who, CanonicalQuery(query), record, std::move(r), entry->gzip_sha256);
+      }
     }
     Response r;
     r.content_type = std::move(rendered.content_type);
     r.body = std::move(rendered.body);
-    return Release(who, CanonicalQuery(query), record, std::move(r), std::move(rendered.sha256));
+    return Release(who, CanonicalQuery(query), record, std::move(r), std::move(rendered.sha256), gzip);
   });
 }
 
@@ -549,13 +571,34 @@ Api::ReleaseRecord Api::ReleaseRecord::Of(const std::vector<const AggregateResul
 }
 
 Response Api::Release(const Principal& who, const std::string& query_text, const ReleaseRecord& record,
-                      Response r, std::string body_sha256) {
-  const std::string digest =
-      body_sha256.size() == 32 ? ContentDigestFromSha256(body_sha256) : ContentDigestSha256(r.body);
-  // {"countries":[...],"epsilon":{...},"query":...,"response_digest":...}, the
-  // keys in the order nlohmann::json wrote them before this was hand-written
-  // (it is on every release's path).
-  std::string detail = "{\"countries\":[";
+                      Response r, std::string body_sha256, bool accepts_gzip) {
+  std::string coding;  // of the body as sent; empty: identity
+  for (const auto& [name, value] : r.headers) {
+    if (name == "Content-Encoding") coding = value;
+  }
+  if (coding.empty() && accepts_gzip && !r.shared_body && r.body.size() >= kMinGzipBytes) {
+    // Larger than any cached answer: compressed at level 1, which takes a
+    // third of level 6's time for a tenth more bytes.
+    r.body = Gzip(r.body, r.body.size() > kMaxCachedAnswerBytes ? 1 : 6);
+    body_sha256.clear();
+    coding = "gzip";
+    r.headers.emplace_back("Content-Encoding", coding);
+  }
+  // A release's body depends on Accept-Encoding (caches must not mix codings).
+  r.headers.emplace_back("Vary", "Accept-Encoding");
+  const std::string digest = body_sha256.size() == 32 ? ContentDigestFromSha256(body_sha256)
+                                                      : ContentDigestSha256(r.shared_body ? *r.shared_body : r.body);
+  // {"content_encoding":...,"countries":[...],"epsilon":{...},"query":...,
+  // "response_digest":...}, the keys in the order nlohmann::json wrote them
+  // before this was hand-written (it is on every release's path);
+  // content_encoding only when the body was coded.
+  std::string detail = "{";
+  if (!coding.empty()) {
+    detail += "\"content_encoding\":";
+    AppendJsonString(detail, coding);
+    detail += ',';
+  }
+  detail += "\"countries\":[";
   for (const std::string& c : record.countries) {
     if (detail.back() != '[') detail += ',';
     AppendJsonString(detail, c);

@@ -90,18 +90,18 @@ class Api {
     static ReleaseRecord Of(const std::vector<const AggregateResult*>& results);
   };
   // Signs the response and audits the release (query text, countries, epsilon
-  // spent, digest of the body): a deferred Response that completes once the
-  // audit entry is durable, withheld (503) if it fails.
+  // spent, content coding, digest of the body as sent): a deferred Response
+  // that completes once the audit entry is durable, withheld (503) if it
+  // fails. `body_sha256`: of the body as sent, when the caller has it. A body
+  // that already carries a Content-Encoding header is sent as it is;
+  // otherwise, when `accepts_gzip` and it is long enough, it is gzipped here.
   Response Release(const Principal& who, const std::string& query_text, const ReleaseRecord& record,
-                   Response r, std::string body_sha256 = {});
+                   Response r, std::string body_sha256 = {}, bool accepts_gzip = false);
   Response Release(const Principal& who, const std::string& query_text,
                    const std::vector<const AggregateResult*>& results, Response r,
-                   std::string body_sha256 = {}) {
-    return Release(who, query_text, ReleaseRecord::Of(results), std::move(r), std::move(body_sha256));
+                   bool accepts_gzip) {
+    return Release(who, query_text, ReleaseRecord::Of(results), std::move(r), {}, accepts_gzip);
   }
-  // The engine's answer to `query`, rendered, released and (if it cost no
-  // budget) kept for repeats. Runs on the blocking pool.
-  Response ComputeAggregates(const Principal& who, const AggregateQuery& query);
   Response Codelists(const Request& request);
   Response Codelist(const Request& request);
   // PUT /v1/snapshots/{country}/{ref_date}: checks the RFC 9421 signature from
@@ -116,10 +116,14 @@ class Api {
   // A rendered answer that cost no budget, for its repeats. Holding the policy
   // it was computed under keeps that policy's address from being reused, so
   // comparing it with the current one is exact.
+  // The gzip coding is made once, with the entry, for the clients that ask
+  // for it (empty when the body is too short to be worth it).
   struct CachedAnswer {
     std::shared_ptr<const Policy> policy;
     RenderedBody rendered;
     ReleaseRecord record;
+    std::string gzip_body;
+    std::string gzip_sha256;  // raw, of gzip_body
   };
   StampedCache<CachedAnswer> answers_;
   boost::asio::thread_pool blocking_;  // last: joined first, while the rest is alive

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "gateway/http/api.h"
+#include "gateway/http/content_coding.h"
 #include "gateway/schema/codelists.h"
 
 namespace gw::http {
@@ -302,7 +303,8 @@ Response Api::UnhcrPopulation(const Request& request) {
   r.body = Envelope(std::move(items), *params, *answer).dump();
   std::vector<const AggregateResult*> parts;
   for (const auto& res : answer->results) parts.push_back(&res);
-  return Release(*who, QueryText("unhcr/population", request), parts, std::move(r));
+  return Release(*who, QueryText("unhcr/population", request), parts, std::move(r),
+                 AcceptsGzip(request.Header("accept-encoding")));
 }
 
 Response Api::UnhcrDemographics(const Request& request) {
@@ -358,7 +360,8 @@ Response Api::UnhcrDemographics(const Request& request) {
   r.body = Envelope(std::move(items), *params, *answer).dump();
   std::vector<const AggregateResult*> parts;
   for (const auto& res : answer->results) parts.push_back(&res);
-  return Release(*who, QueryText("unhcr/demographics", request), parts, std::move(r));
+  return Release(*who, QueryText("unhcr/demographics", request), parts, std::move(r),
+                 AcceptsGzip(request.Header("accept-encoding")));
 }
 
 }  // namespace gw::http
