@@ -769,8 +769,8 @@ int main(int argc, char** argv) {
         if (o.client == "builtin") {
           r = Load(server.port, target, bearer, accept_encoding, o.connections, o.seconds);
         } else {
-          std::optional<LoadResult> wrk = LoadWithWrk(server.port, target, bearer, accept_encoding,
-                                                      o.connections, o.seconds);
+          std::optional<LoadResult> wrk =
+              LoadWithWrk(server.port, target, bearer, accept_encoding, o.connections, o.seconds);
           if (!wrk) {
             if (o.attach_port == 0) StopServer(server);
             std::exit(1);
@@ -821,18 +821,23 @@ int main(int argc, char** argv) {
         const std::vector<LoadResult>* runs;
         bool judged;  // counts towards "all targets met"
       };
-      for (const Judged& q : {Judged{"by=pop_type,coo,sex", &as, true}, Judged{"by=coa,pop_type", &bs, true},
-                              Judged{"by=pop_type,coo,sex, identity", &is, false}}) {
+      for (const Judged& q :
+           {Judged{"by=pop_type,coo,sex", &as, true}, Judged{"by=coa,pop_type", &bs, true},
+            Judged{"by=pop_type,coo,sex, identity", &is, false}}) {
         std::vector<std::pair<double, int>> ratios;
-        for (int run = 0; run < o.runs; ++run) ratios.emplace_back((*q.runs)[run].rate / hs[run].rate, run);
+        for (int run = 0; run < o.runs; ++run)
+          ratios.emplace_back((*q.runs)[run].rate / hs[run].rate, run);
         std::sort(ratios.begin(), ratios.end());
         const auto [ratio, median_run] = ratios[ratios.size() / 2];
         const LoadResult& r = (*q.runs)[median_run];
         bool ok = ratio >= 0.5 && r.p99_ms <= 10 && r.errors == 0;
         if (q.judged) all_pass &= ok;
-        std::printf("  %-30s ratio to /healthz %.2f (target >= 0.5), p99 %.2f ms (target <= 10)%s  %s\n",
-                    q.name, ratio, r.p99_ms, o.runs > 1 ? " (median run)" : "",
-                    q.judged ? Verdict(ok) : ok ? "(reported) met" : "(reported) below");
+        std::printf(
+            "  %-30s ratio to /healthz %.2f (target >= 0.5), p99 %.2f ms (target <= 10)%s  %s\n",
+            q.name, ratio, r.p99_ms, o.runs > 1 ? " (median run)" : "",
+            q.judged ? Verdict(ok)
+            : ok     ? "(reported) met"
+                     : "(reported) below");
       }
     }
 

@@ -22,8 +22,8 @@
 #include "gateway/http/console.h"
 #include "gateway/http/content_coding.h"
 #include "gateway/http/message_signatures.h"
-#include "gateway/query/formats.h"
 #include "gateway/ingest/upload.h"
+#include "gateway/query/formats.h"
 #include "gateway/schema/adapter_registry.h"
 #include "gateway/schema/codelists.h"
 
@@ -557,7 +557,8 @@ Response Api::Aggregates(const Request& request) {
     Response r;
     r.content_type = std::move(rendered.content_type);
     r.body = std::move(rendered.body);
-    return Release(who, CanonicalQuery(query), record, std::move(r), std::move(rendered.sha256), gzip);
+    return Release(who, CanonicalQuery(query), record, std::move(r), std::move(rendered.sha256),
+                   gzip);
   });
 }
 
@@ -570,8 +571,9 @@ Api::ReleaseRecord Api::ReleaseRecord::Of(const std::vector<const AggregateResul
   return record;
 }
 
-Response Api::Release(const Principal& who, const std::string& query_text, const ReleaseRecord& record,
-                      Response r, std::string body_sha256, bool accepts_gzip) {
+Response Api::Release(const Principal& who, const std::string& query_text,
+                      const ReleaseRecord& record, Response r, std::string body_sha256,
+                      bool accepts_gzip) {
   std::string coding;  // of the body as sent; empty: identity
   for (const auto& [name, value] : r.headers) {
     if (name == "Content-Encoding") coding = value;
@@ -586,8 +588,9 @@ Response Api::Release(const Principal& who, const std::string& query_text, const
   }
   // A release's body depends on Accept-Encoding (caches must not mix codings).
   r.headers.emplace_back("Vary", "Accept-Encoding");
-  const std::string digest = body_sha256.size() == 32 ? ContentDigestFromSha256(body_sha256)
-                                                      : ContentDigestSha256(r.shared_body ? *r.shared_body : r.body);
+  const std::string digest = body_sha256.size() == 32
+                                 ? ContentDigestFromSha256(body_sha256)
+                                 : ContentDigestSha256(r.shared_body ? *r.shared_body : r.body);
   // {"content_encoding":...,"countries":[...],"epsilon":{...},"query":...,
   // "response_digest":...}, the keys in the order nlohmann::json wrote them
   // before this was hand-written (it is on every release's path);

@@ -71,7 +71,8 @@ bool AcceptsGzip(std::string_view accept_encoding) {
   while (!accept_encoding.empty()) {
     size_t comma = accept_encoding.find(',');
     std::string_view element = accept_encoding.substr(0, comma);
-    accept_encoding = comma == std::string_view::npos ? std::string_view() : accept_encoding.substr(comma + 1);
+    accept_encoding =
+        comma == std::string_view::npos ? std::string_view() : accept_encoding.substr(comma + 1);
     auto parsed = ParseElement(element);
     if (!parsed) continue;
     const auto& [coding, weight] = *parsed;
@@ -109,9 +110,13 @@ std::string Gzip(std::string_view data, int level) {
   crc.process_bytes(data.data(), data.size());
   const uint32_t trailer[2] = {crc.checksum(), static_cast<uint32_t>(data.size())};
   for (uint32_t word : trailer) {
-    for (int i = 0; i < 4; ++i) out[used++] = static_cast<char>((word >> (8 * i)) & 0xff);  // little-endian
+    for (int i = 0; i < 4; ++i)
+      out[used++] = static_cast<char>((word >> (8 * i)) & 0xff);  // little-endian
   }
   out.resize(used);
+  // deflate's bound is about the input's size: give back what a table, ten
+  // times smaller, does not need.
+  if (out.capacity() > 2 * out.size() + 4096) out.shrink_to_fit();
   return out;
 }
 

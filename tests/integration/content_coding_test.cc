@@ -16,8 +16,9 @@ namespace {
 std::string KazGrant(const std::string& consumer, const std::string& mechanism) {
   return "[[grant]]\ncountry = \"KAZ\"\nconsumer = \"" + consumer +
          "\"\npop_types = [\"REF\", \"ASY\", \"STA\", \"MIG\"]\n"
-         "dimensions = [\"coo\", \"pop_type\", \"sex\", \"age\"]\nmechanism = \"" + mechanism + "\"\n" +
-         (mechanism == "dp" ? "epsilon = 0.5\nbudget = 5.0\n" : "") + "threshold = 5\n\n";
+         "dimensions = [\"coo\", \"pop_type\", \"sex\", \"age\"]\nmechanism = \"" +
+         mechanism + "\"\n" + (mechanism == "dp" ? "epsilon = 0.5\nbudget = 5.0\n" : "") +
+         "threshold = 5\n\n";
 }
 
 bool SignatureVerifies(const testing::ClientResponse& answer, const std::string& public_key) {
@@ -40,19 +41,22 @@ TEST_CASE("released tables are gzipped for clients that accept it, signed and au
   test::TempDir tmp;
   const std::string dir = tmp.path() + "/gw";
   REQUIRE(test::RunGateway({"init", dir}).exit_code == 0);
-  const std::string unhcr = test::FirstLine(test::RunGateway({"consumer", "add", "unhcr", "--dir", dir}));
-  const std::string iom = test::FirstLine(test::RunGateway({"consumer", "add", "iom", "--dir", dir}));
-  const std::string op =
-      test::FirstLine(test::RunGateway({"consumer", "add", "ops", "--dir", dir, "--role", "operator"}));
+  const std::string unhcr =
+      test::FirstLine(test::RunGateway({"consumer", "add", "unhcr", "--dir", dir}));
+  const std::string iom =
+      test::FirstLine(test::RunGateway({"consumer", "add", "iom", "--dir", dir}));
+  const std::string op = test::FirstLine(
+      test::RunGateway({"consumer", "add", "ops", "--dir", dir, "--role", "operator"}));
   test::WriteFile(dir + "/policies/kaz.toml", KazGrant("unhcr", "sdc") + KazGrant("iom", "dp"));
-  REQUIRE(test::RunGateway({"ingest", "--dir", dir, "--country", "KAZ", "--ref-date", "2015-06-30", "--profile",
-                            "kaz-1", "--partial", test::FixturePath("kaz-1.csv")})
+  REQUIRE(test::RunGateway({"ingest", "--dir", dir, "--country", "KAZ", "--ref-date", "2015-06-30",
+                            "--profile", "kaz-1", "--partial", test::FixturePath("kaz-1.csv")})
               .exit_code == 0);
   test::ServerProcess server(dir);
   auto keys = nlohmann::json::parse(test::MustGet(server.port(), "/v1/keys").body);
   const std::string public_key = *FromBase64(keys["gateway"]["public_key"].get<std::string>());
   const std::string table = "/v1/aggregates?ref_date=2015-06-30&by=coo,pop_type,sex";
-  const std::vector<std::pair<std::string, std::string>> gzip = {{"Accept-Encoding", "gzip, deflate"}};
+  const std::vector<std::pair<std::string, std::string>> gzip = {
+      {"Accept-Encoding", "gzip, deflate"}};
 
   // Identity for a client that does not ask; the first answer also fills the cache.
   auto plain = test::MustGet(server.port(), table, unhcr);
@@ -80,7 +84,8 @@ TEST_CASE("released tables are gzipped for clients that accept it, signed and au
   auto refused = test::MustGet(server.port(), table, unhcr, {{"Accept-Encoding", "gzip;q=0, *"}});
   CHECK(refused.Header("content-encoding").empty());
   CHECK(refused.body == plain.body);
-  auto small = test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=sex", unhcr, gzip);
+  auto small =
+      test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=sex", unhcr, gzip);
   REQUIRE(small.status == 200);
   REQUIRE(small.body.size() < 1024);
   CHECK(small.Header("content-encoding").empty());
@@ -109,9 +114,22 @@ TEST_CASE("released tables are gzipped for clients that accept it, signed and au
   REQUIRE(csv_decoded.ok());
   CHECK(*csv_decoded == csv_plain.body);
 
+  // The UNHCR-style endpoints release through the same path.
+  const std::string demographics = "/v1/unhcr/demographics?year=2015&coa=KAZ&coo_all=true";
+  auto unhcr_plain = test::MustGet(server.port(), demographics, unhcr);
+  REQUIRE(unhcr_plain.status == 200);
+  REQUIRE(unhcr_plain.body.size() >= 1024);
+  auto unhcr_coded = test::MustGet(server.port(), demographics, unhcr, gzip);
+  REQUIRE(unhcr_coded.status == 200);
+  CHECK(unhcr_coded.Header("content-encoding") == "gzip");
+  auto unhcr_decoded = test::Gunzip(unhcr_coded.body);
+  REQUIRE(unhcr_decoded.ok());
+  CHECK(*unhcr_decoded == unhcr_plain.body);
+  CHECK(SignatureVerifies(unhcr_coded, public_key));
+
   // The audit log has each release's coding and the digest of the bytes sent.
-  const std::vector<testing::ClientResponse> released = {plain, coded, coded, refused, small,
-                                                         first_dp, csv, csv_plain};
+  const std::vector<testing::ClientResponse> released = {
+      plain, coded, coded, refused, small, first_dp, csv, csv_plain, unhcr_plain, unhcr_coded};
   auto audit = nlohmann::json::parse(test::MustGet(server.port(), "/v1/audit?after=0", op).body);
   std::vector<nlohmann::json> releases;
   for (const auto& e : audit["entries"]) {

@@ -28,18 +28,22 @@ Result<std::string> Gunzip(std::string_view gz) {
     out.append(chunk, sizeof chunk - zs.avail_out);
     if (ec == zlib::error::end_of_stream) break;
     if (ec) return Status::InvalidArgument("bad deflate data: " + ec.message());
-    if (zs.avail_in == 0 && zs.avail_out != 0) return Status::InvalidArgument("deflate data ends early");
+    if (zs.avail_in == 0 && zs.avail_out != 0)
+      return Status::InvalidArgument("deflate data ends early");
   }
-  if (zs.avail_in != 8) return Status::InvalidArgument("the trailer is not 8 bytes after the deflate data");
+  if (zs.avail_in != 8)
+    return Status::InvalidArgument("the trailer is not 8 bytes after the deflate data");
   const auto* trailer = static_cast<const unsigned char*>(zs.next_in);
   auto word = [&](int at) {
     return static_cast<uint32_t>(trailer[at]) | static_cast<uint32_t>(trailer[at + 1]) << 8 |
-           static_cast<uint32_t>(trailer[at + 2]) << 16 | static_cast<uint32_t>(trailer[at + 3]) << 24;
+           static_cast<uint32_t>(trailer[at + 2]) << 16 |
+           static_cast<uint32_t>(trailer[at + 3]) << 24;
   };
   boost::crc_32_type crc;
   crc.process_bytes(out.data(), out.size());
   if (word(0) != crc.checksum()) return Status::InvalidArgument("CRC-32 mismatch");
-  if (word(4) != static_cast<uint32_t>(out.size())) return Status::InvalidArgument("length mismatch");
+  if (word(4) != static_cast<uint32_t>(out.size()))
+    return Status::InvalidArgument("length mismatch");
   return out;
 }
 

@@ -14,7 +14,8 @@ namespace {
 
 uint32_t TrailerWord(const std::string& gz, size_t from_end) {
   uint32_t w = 0;
-  for (int i = 3; i >= 0; --i) w = w << 8 | static_cast<unsigned char>(gz[gz.size() - from_end + i]);
+  for (int i = 3; i >= 0; --i)
+    w = w << 8 | static_cast<unsigned char>(gz[gz.size() - from_end + i]);
   return w;
 }
 
@@ -24,7 +25,8 @@ std::string TableLikeJson(int cells) {
   for (int i = 0; i < cells; ++i) {
     if (i > 0) s += ',';
     s += "{\"pop_type\":\"REF\",\"coo\":\"C" + std::to_string(i % 250) + "\",\"sex\":\"" +
-         (i % 2 ? "F" : "M") + "\",\"value\":" + std::to_string(i * 37 % 10007) + ",\"status\":\"E\"}";
+         (i % 2 ? "F" : "M") + "\",\"value\":" + std::to_string(i * 37 % 10007) +
+         ",\"status\":\"E\"}";
   }
   return s + "]}";
 }
@@ -36,7 +38,7 @@ TEST_CASE("Accept-Encoding: gzip is used only when the client accepts it", "[htt
   CHECK(AcceptsGzip("gzip"));
   CHECK(AcceptsGzip("GZip"));
   CHECK(AcceptsGzip("x-gzip"));
-  CHECK(AcceptsGzip("gzip, deflate"));       // Python requests
+  CHECK(AcceptsGzip("gzip, deflate"));            // Python requests
   CHECK(AcceptsGzip("deflate, gzip, br, zstd"));  // curl --compressed
   CHECK(AcceptsGzip("br;q=1.0, gzip;q=0.8, *;q=0.1"));
   CHECK(AcceptsGzip(" , gzip ; q=0.5 ,"));
