@@ -125,28 +125,36 @@ int64_t UnixNow() {
 }
 
 // Adds Content-Digest and an RFC 9421 response signature (@status,
-// content-digest, content-type) made with the gateway's own key.
+// content-digest, content-type, and content-encoding when the body is coded)
+// made with the gateway's own key.
 // `digest`: the body's Content-Digest field when the caller has it already.
 Response SignResponse(KeyRing& keys, Response r, std::string digest = {}) {
   auto key = keys.GatewayKey();
   if (!key.ok()) return ErrorFromStatus(Status::Internal("the gateway's signing key is not usable"));
   if (digest.empty()) digest = ContentDigestSha256(r.body);
+  std::string coding;  // a coded body's Content-Encoding is signed with it
+  for (const auto& [name, value] : r.headers) {
+    if (name == "Content-Encoding") coding = value;
+  }
   SignatureContext ctx;
   ctx.status = r.status;
   ctx.header = [&](std::string_view name) -> std::optional<std::string> {
     if (name == "content-digest") return digest;
     if (name == "content-type") return r.content_type;
+    if (name == "content-encoding" && !coding.empty()) return coding;
     return std::nullopt;
   };
   SignOptions o;
   o.components = {"@status", "content-digest", "content-type"};
+  if (!coding.empty()) o.components.push_back("content-encoding");
   o.created = UnixNow();
   // Ed25519 is deterministic and `created` has a resolution of one second:
   // the same body answered again within that second has the same signature,
   // so a repeat takes it from here instead of signing again.
   static LruCache<SignatureHeaders> recent(1024);
-  const std::string memo_key = (*key)->keyid() + "\n" + std::to_string(r.status) + "\n" + digest + "\n" +
-                               r.content_type + "\n" + std::to_string(o.created);
+  const std::string memo_key = (*key)->keyid() + "\n" + std::to_string(r.status) + "\n" + digest +
+                               "\n" + r.content_type + "\n" + coding + "\n" +
+                               std::to_string(o.created);
   std::shared_ptr<const SignatureHeaders> sig = recent.Get(memo_key);
   if (sig == nullptr) {
     auto made = Sign(o, ctx, **key);
@@ -517,7 +525,8 @@ Response Api::Aggregates(const Request& request) {
     if (gzip && !hit->gzip_body.empty()) {
       r.shared_body = std::shared_ptr<const std::string>(hit, &hit->gzip_body);  // shares the entry
       r.headers.emplace_back("Content-Encoding", "gzip");
-      return Release(*who, canonical, hit->record, std::move(r), hit->gzip_sha256);
+      return Release(*who, canonical, hit->record, std::move(r), hit->gzip_sha256, false,
+                     hit->rendered.sha256);
     }
     r.shared_body = std::shared_ptr<const std::string>(hit, &hit->rendered.body);
     return Release(*who, canonical, hit->record, std::move(r), hit->rendered.sha256);
@@ -540,10 +549,12 @@ Response Api::Aggregates(const Request& request) {
     if (cost_nothing && rendered.body.size() <= kMaxCachedAnswerBytes) {
       auto entry = std::make_shared<CachedAnswer>(CachedAnswer{policy, rendered, record, {}, {}});
       if (rendered.body.size() >= kMinGzipBytes) {
-        entry->gzip_body = Gzip(rendered.body);
-        Sha256 h;
-        h.Update(entry->gzip_body);
-        entry->gzip_sha256 = h.Final();
+        if (auto coded = Gzip(rendered.body); coded && coded->size() < rendered.body.size()) {
+          entry->gzip_body = std::move(*coded);
+          Sha256 h;
+          h.Update(entry->gzip_body);
+          entry->gzip_sha256 = h.Final();
+        }
       }
       answers_.Put(key, stamp, entry);
       if (gzip && !entry->gzip_body.empty()) {
@@ -551,7 +562,8 @@ Response Api::Aggregates(const Request& request) {
         r.content_type = std::move(rendered.content_type);
         r.shared_body = std::shared_ptr<const std::string>(entry, &entry->gzip_body);
         r.headers.emplace_back("Content-Encoding", "gzip");
-        return Release(who, CanonicalQuery(query), record, std::move(r), entry->gzip_sha256);
+        return Release(who, CanonicalQuery(query), record, std::move(r), entry->gzip_sha256, false,
+                       entry->rendered.sha256);
       }
     }
     Response r;
@@ -573,7 +585,7 @@ Api::ReleaseRecord Api::ReleaseRecord::Of(const std::vector<const AggregateResul
 
 Response Api::Release(const Principal& who, const std::string& query_text,
                       const ReleaseRecord& record, Response r, std::string body_sha256,
-                      bool accepts_gzip) {
+                      bool accepts_gzip, std::string identity_sha256) {
   std::string coding;  // of the body as sent; empty: identity
   for (const auto& [name, value] : r.headers) {
     if (name == "Content-Encoding") coding = value;
@@ -581,20 +593,31 @@ Response Api::Release(const Principal& who, const std::string& query_text,
   if (coding.empty() && accepts_gzip && !r.shared_body && r.body.size() >= kMinGzipBytes) {
     // Larger than any cached answer: compressed at level 1, which takes a
     // third of level 6's time for a tenth more bytes.
-    r.body = Gzip(r.body, r.body.size() > kMaxCachedAnswerBytes ? 1 : 6);
-    body_sha256.clear();
-    coding = "gzip";
-    r.headers.emplace_back("Content-Encoding", coding);
+    auto coded = Gzip(r.body, r.body.size() > kMaxCachedAnswerBytes ? 1 : 6);
+    if (coded && coded->size() < r.body.size()) {
+      if (body_sha256.size() == 32) {
+        identity_sha256 = std::move(body_sha256);
+      } else {
+        Sha256 h;
+        h.Update(r.body);
+        identity_sha256 = h.Final();
+      }
+      body_sha256.clear();
+      r.body = std::move(*coded);
+      coding = "gzip";
+      r.headers.emplace_back("Content-Encoding", coding);
+    }
   }
   // A release's body depends on Accept-Encoding (caches must not mix codings).
   r.headers.emplace_back("Vary", "Accept-Encoding");
   const std::string digest = body_sha256.size() == 32
                                  ? ContentDigestFromSha256(body_sha256)
                                  : ContentDigestSha256(r.shared_body ? *r.shared_body : r.body);
-  // {"content_encoding":...,"countries":[...],"epsilon":{...},"query":...,
-  // "response_digest":...}, the keys in the order nlohmann::json wrote them
-  // before this was hand-written (it is on every release's path);
-  // content_encoding only when the body was coded.
+  // {"content_encoding":...,"countries":[...],"epsilon":{...},
+  // "identity_digest":...,"query":...,"response_digest":...}, the keys in the
+  // order nlohmann::json wrote them before this was hand-written (it is on
+  // every release's path). Only a coded body has content_encoding and
+  // identity_digest, the digest of the table itself, whatever its coding.
   std::string detail = "{";
   if (!coding.empty()) {
     detail += "\"content_encoding\":";
@@ -616,6 +639,10 @@ Response Api::Release(const Principal& who, const std::string& query_text,
       AppendJsonString(detail, FormatMicro(micro));
     }
     detail += '}';
+  }
+  if (!coding.empty() && identity_sha256.size() == 32) {
+    detail += ",\"identity_digest\":";
+    AppendJsonString(detail, ContentDigestFromSha256(identity_sha256));
   }
   detail += ",\"query\":";
   AppendJsonString(detail, query_text);

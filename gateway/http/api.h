@@ -93,10 +93,12 @@ class Api {
   // spent, content coding, digest of the body as sent): a deferred Response
   // that completes once the audit entry is durable, withheld (503) if it
   // fails. `body_sha256`: of the body as sent, when the caller has it. A body
-  // that already carries a Content-Encoding header is sent as it is;
+  // that already carries a Content-Encoding header is sent as it is (with
+  // `identity_sha256`, of the table before coding, for the audit entry);
   // otherwise, when `accepts_gzip` and it is long enough, it is gzipped here.
   Response Release(const Principal& who, const std::string& query_text, const ReleaseRecord& record,
-                   Response r, std::string body_sha256 = {}, bool accepts_gzip = false);
+                   Response r, std::string body_sha256 = {}, bool accepts_gzip = false,
+                   std::string identity_sha256 = {});
   Response Release(const Principal& who, const std::string& query_text,
                    const std::vector<const AggregateResult*>& results, Response r,
                    bool accepts_gzip) {

@@ -1,9 +1,10 @@
 #include "gateway/http/content_coding.h"
 
+#include <algorithm>
 #include <boost/beast/zlib/deflate_stream.hpp>
 #include <boost/crc.hpp>
-#include <cassert>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 
 namespace gw::http {
@@ -46,7 +47,9 @@ std::optional<int> ParseQvalue(std::string_view v) {
 }
 
 // An element "coding *( OWS ";" OWS param )": its coding and weight (1000
-// when no q is given), or nothing if a q parameter is malformed.
+// when no q is given), or nothing if a q parameter is malformed. Parameter
+// names are compared without case, and space around "=" is tolerated, so that
+// "gzip;Q = 0" still refuses gzip.
 std::optional<std::pair<std::string_view, int>> ParseElement(std::string_view element) {
   size_t semi = element.find(';');
   std::string_view coding = TrimOws(element.substr(0, semi));
@@ -54,12 +57,13 @@ std::optional<std::pair<std::string_view, int>> ParseElement(std::string_view el
   while (semi != std::string_view::npos) {
     element.remove_prefix(semi + 1);
     semi = element.find(';');
-    std::string_view param = TrimOws(element.substr(0, semi));
-    if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
-      std::optional<int> q = ParseQvalue(param.substr(2));
-      if (!q) return std::nullopt;
-      weight = *q;
-    }
+    std::string_view param = element.substr(0, semi);
+    const size_t eq = param.find('=');
+    if (!EqualsLower(TrimOws(param.substr(0, eq)), "q")) continue;
+    if (eq == std::string_view::npos) return std::nullopt;
+    std::optional<int> q = ParseQvalue(TrimOws(param.substr(eq + 1)));
+    if (!q) return std::nullopt;
+    weight = *q;
   }
   return std::make_pair(coding, weight);
 }
@@ -86,37 +90,46 @@ bool AcceptsGzip(std::string_view accept_encoding) {
   return any_weight.value_or(0) > 0;
 }
 
-std::string Gzip(std::string_view data, int level) {
+std::optional<std::string> Gzip(std::string_view data, int level) {
   namespace zlib = boost::beast::zlib;
   // RFC 1952 member header: magic, CM=8 (deflate), no flags, no mtime, XFL 0,
   // OS 255 (unknown): the same bytes for the same data, whenever it is made.
   static constexpr unsigned char kHeader[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255};
   zlib::deflate_stream deflate;
-  deflate.reset(level, 15, 8, zlib::Strategy::normal);
-  std::string out(sizeof kHeader + deflate.upper_bound(data.size()) + 8, '\0');
+  deflate.reset(std::clamp(level, 1, 9), 15, 8, zlib::Strategy::normal);
+  std::string out(sizeof kHeader + deflate.upper_bound(data.size()) + 64, '\0');
   std::copy(std::begin(kHeader), std::end(kHeader), out.begin());
   zlib::z_params zs;
   zs.next_in = data.data();
   zs.avail_in = data.size();
   zs.next_out = out.data() + sizeof kHeader;
-  zs.avail_out = out.size() - sizeof kHeader - 8;
-  boost::beast::error_code ec;
-  deflate.write(zs, zlib::Flush::finish, ec);
-  // With room for deflate's upper bound, one finishing write consumes all
-  // input and ends the stream (Beast reports that as end_of_stream).
-  assert((!ec || ec == zlib::error::end_of_stream) && zs.avail_in == 0);
+  zs.avail_out = out.size() - sizeof kHeader;
+  // The buffer holds deflate's bound, so one finishing write normally ends
+  // the stream; should it not (Beast returns without an error when the
+  // output fills up), it gets more room. Beast reports the end of the stream
+  // as end_of_stream; any other error means no gzip body.
+  for (;;) {
+    boost::beast::error_code ec;
+    deflate.write(zs, zlib::Flush::finish, ec);
+    if (ec == zlib::error::end_of_stream) break;
+    if (ec || zs.avail_out != 0) return std::nullopt;
+    const size_t used = out.size();
+    out.resize(used * 2);
+    zs.next_out = out.data() + used;
+    zs.avail_out = out.size() - used;
+  }
+  if (zs.avail_in != 0) return std::nullopt;
   size_t used = sizeof kHeader + zs.total_out;
+  out.resize(used + 8);
   boost::crc_32_type crc;
   crc.process_bytes(data.data(), data.size());
-  const uint32_t trailer[2] = {crc.checksum(), static_cast<uint32_t>(data.size())};
+  const uint32_t trailer[2] = {crc.checksum(),
+                               static_cast<uint32_t>(data.size())};  // ISIZE: mod 2^32
   for (uint32_t word : trailer) {
     for (int i = 0; i < 4; ++i)
       out[used++] = static_cast<char>((word >> (8 * i)) & 0xff);  // little-endian
   }
-  out.resize(used);
-  // deflate's bound is about the input's size: give back what a table, ten
-  // times smaller, does not need.
-  if (out.capacity() > 2 * out.size() + 4096) out.shrink_to_fit();
+  out.shrink_to_fit();  // deflate's bound is about the input's size
   return out;
 }
 

@@ -138,11 +138,21 @@ TEST_CASE("released tables are gzipped for clients that accept it, signed and au
   REQUIRE(releases.size() == released.size());
   for (size_t i = 0; i < released.size(); ++i) {
     INFO("release " << i);
+    CHECK(released[i].Header("content-digest") == http::ContentDigestSha256(released[i].body));
     CHECK(releases[i]["response_digest"] == released[i].Header("content-digest"));
     if (released[i].Header("content-encoding") == "gzip") {
       CHECK(releases[i]["content_encoding"] == "gzip");
+      // The table itself is identified too, whatever its coding.
+      auto table_bytes = test::Gunzip(released[i].body);
+      REQUIRE(table_bytes.ok());
+      CHECK(releases[i]["identity_digest"] == http::ContentDigestSha256(*table_bytes));
+      // The coding is signed with the digest: a verifier knows what to decode.
+      CHECK(released[i].Header("signature-input").find("\"content-encoding\"") !=
+            std::string::npos);
+      CHECK(SignatureVerifies(released[i], public_key));
     } else {
       CHECK_FALSE(releases[i].contains("content_encoding"));
+      CHECK_FALSE(releases[i].contains("identity_digest"));
     }
   }
   CHECK(server.Stop() == 0);

@@ -59,11 +59,17 @@ TEST_CASE("Accept-Encoding: gzip is used only when the client accepts it", "[htt
   CHECK_FALSE(AcceptsGzip("gzip;q=0.0001"));
   CHECK_FALSE(AcceptsGzip("gzip;q="));
   CHECK_FALSE(AcceptsGzip("gzip;q=abc"));
+  CHECK_FALSE(AcceptsGzip("gzip;q"));
+  // Space around "=" and the parameter's case do not hide a refusal.
+  CHECK_FALSE(AcceptsGzip("gzip;q =0"));
+  CHECK_FALSE(AcceptsGzip("gzip; Q = 0"));
+  CHECK(AcceptsGzip("*;q=0, gzip"));  // named explicitly
+  CHECK_FALSE(AcceptsGzip("identity;q=0"));
 }
 
 TEST_CASE("Gzip writes RFC 1952 members that decode to the input", "[http][coding]") {
   // The CRC-32 check value of "123456789" (from the CRC catalogue), and its length.
-  const std::string check = Gzip("123456789");
+  const std::string check = Gzip("123456789").value();
   CHECK(static_cast<unsigned char>(check[0]) == 0x1f);
   CHECK(static_cast<unsigned char>(check[1]) == 0x8b);
   CHECK(TrailerWord(check, 8) == 0xCBF43926u);
@@ -75,26 +81,28 @@ TEST_CASE("Gzip writes RFC 1952 members that decode to the input", "[http][codin
   const std::string table = TableLikeJson(900);
   for (const std::string& input : {std::string(), std::string("x"), table, noise}) {
     for (int level : {1, 6, 9}) {
-      const std::string gz = Gzip(input, level);
+      const std::string gz = Gzip(input, level).value();
       auto back = test::Gunzip(gz);
       REQUIRE(back.ok());
       CHECK(*back == input);
       CHECK(Gzip(input, level) == gz);  // deterministic: no time stamp in the header
     }
   }
-  CHECK(Gzip(table).size() * 8 < table.size());
-  CHECK(Gzip(noise).size() < noise.size() + 64);  // stored blocks when nothing compresses
+  CHECK(Gzip(table)->size() * 8 < table.size());
+  CHECK(Gzip(noise)->size() < noise.size() + 64);  // stored blocks when nothing compresses
+  CHECK(Gzip(table, 0) == Gzip(table, 1));         // levels out of range are clamped
+  CHECK(Gzip(table, 42) == Gzip(table, 9));
 
   // A decoder that is not ours: the gzip tool every Debian system has.
   test::TempDir tmp;
-  test::WriteFile(tmp.path() + "/t.gz", Gzip(table));
+  test::WriteFile(tmp.path() + "/t.gz", Gzip(table).value());
   const std::string cmd = "gzip -dc '" + tmp.path() + "/t.gz' > '" + tmp.path() + "/t.json'";
   REQUIRE(std::system(cmd.c_str()) == 0);
   CHECK(test::ReadFile(tmp.path() + "/t.json") == table);
 }
 
 TEST_CASE("Gunzip refuses damaged members", "[http][coding]") {
-  const std::string gz = Gzip(TableLikeJson(50));
+  const std::string gz = Gzip(TableLikeJson(50)).value();
   std::string bad_crc = gz;
   bad_crc[bad_crc.size() - 6] ^= 1;
   CHECK_FALSE(test::Gunzip(bad_crc).ok());
