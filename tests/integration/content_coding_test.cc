@@ -114,6 +114,16 @@ TEST_CASE("released tables are gzipped for clients that accept it, signed and au
   REQUIRE(csv_decoded.ok());
   CHECK(*csv_decoded == csv_plain.body);
 
+  // A table too large to be kept (over 256 KiB) is compressed as it is
+  // released, at the fastest level.
+  auto large = test::MustGet(server.port(), table + ",age", iom, gzip);
+  REQUIRE(large.status == 200);
+  CHECK(large.Header("content-encoding") == "gzip");
+  auto large_json = test::Gunzip(large.body);
+  REQUIRE(large_json.ok());
+  CHECK(large_json->size() > size_t{256} << 10);
+  CHECK(nlohmann::json::parse(*large_json)["budget"][0]["cost"] == 0.5);
+
   // The UNHCR-style endpoints release through the same path.
   const std::string demographics = "/v1/unhcr/demographics?year=2015&coa=KAZ&coo_all=true";
   auto unhcr_plain = test::MustGet(server.port(), demographics, unhcr);
@@ -128,8 +138,9 @@ TEST_CASE("released tables are gzipped for clients that accept it, signed and au
   CHECK(SignatureVerifies(unhcr_coded, public_key));
 
   // The audit log has each release's coding and the digest of the bytes sent.
-  const std::vector<testing::ClientResponse> released = {
-      plain, coded, coded, refused, small, first_dp, csv, csv_plain, unhcr_plain, unhcr_coded};
+  const std::vector<testing::ClientResponse> released = {plain, coded,       coded,      refused,
+                                                         small, first_dp,    csv,        csv_plain,
+                                                         large, unhcr_plain, unhcr_coded};
   auto audit = nlohmann::json::parse(test::MustGet(server.port(), "/v1/audit?after=0", op).body);
   std::vector<nlohmann::json> releases;
   for (const auto& e : audit["entries"]) {
