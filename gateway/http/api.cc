@@ -127,15 +127,14 @@ int64_t UnixNow() {
 // Adds Content-Digest and an RFC 9421 response signature (@status,
 // content-digest, content-type, and content-encoding when the body is coded)
 // made with the gateway's own key.
-// `digest`: the body's Content-Digest field when the caller has it already.
-Response SignResponse(KeyRing& keys, Response r, std::string digest = {}) {
+// `digest`: the body's Content-Digest field when the caller has it already;
+// `coding`: the body's Content-Encoding (empty: none), set here and signed.
+Response SignResponse(KeyRing& keys, Response r, std::string digest = {},
+                      const std::string& coding = {}) {
   auto key = keys.GatewayKey();
   if (!key.ok()) return ErrorFromStatus(Status::Internal("the gateway's signing key is not usable"));
   if (digest.empty()) digest = ContentDigestSha256(r.body);
-  std::string coding;  // a coded body's Content-Encoding is signed with it
-  for (const auto& [name, value] : r.headers) {
-    if (name == "Content-Encoding") coding = value;
-  }
+  if (!coding.empty()) r.headers.emplace_back("Content-Encoding", coding);
   SignatureContext ctx;
   ctx.status = r.status;
   ctx.header = [&](std::string_view name) -> std::optional<std::string> {
@@ -268,8 +267,9 @@ Api::Api(Deployment& deployment)
       engine_(deployment.store(), deployment.policies(), *disclosure_,
               QueryOptions{deployment.config().snapshot_epsilon_cap_micro}),
       // At most 256 answers of at most kMaxCachedAnswerBytes each (64 MiB, and
-      // their gzip codings, a tenth of that for tables); an answer is
-      // recomputed at least every second whatever the stamp says.
+      // their gzip codings, kept only when smaller: about a fifteenth for a
+      // large table); an answer is recomputed at least every second whatever
+      // the stamp says.
       answers_(256, std::chrono::seconds(1)),
       blocking_(static_cast<size_t>(BlockingThreads(deployment.config()))) {}
 
@@ -520,56 +520,29 @@ Response Api::Aggregates(const Request& request) {
   const uint64_t stamp = deployment_.store().ChangeStampValue();
   const bool gzip = AcceptsGzip(request.Header("accept-encoding"));
   if (auto hit = answers_.Get(key, stamp); hit != nullptr && hit->policy == policy) {
-    Response r;
-    r.content_type = hit->rendered.content_type;
-    if (gzip && !hit->gzip_body.empty()) {
-      r.shared_body = std::shared_ptr<const std::string>(hit, &hit->gzip_body);  // shares the entry
-      r.headers.emplace_back("Content-Encoding", "gzip");
-      return Release(*who, canonical, hit->record, std::move(r), hit->gzip_sha256, false,
-                     hit->rendered.sha256);
-    }
-    r.shared_body = std::shared_ptr<const std::string>(hit, &hit->rendered.body);
-    return Release(*who, canonical, hit->record, std::move(r), hit->rendered.sha256);
+    return Release(*who, canonical, hit->record, hit->content_type, hit->body, gzip);
   }
   return OnPool([this, who = *who, query = std::move(query).value(), key = std::move(key), stamp,
                  policy = std::move(policy), gzip] {
     auto result = engine_.Aggregate(query, who);
     if (!result.ok()) return ErrorFromStatus(result.status());
-    RenderedBody rendered = Render(*result, ParseOutputFormat(query.format).value_or(OutputFormat::kJson));
-    if (rendered.sha256.size() != 32) {
-      Sha256 h;
-      h.Update(rendered.body);
-      rendered.sha256 = h.Final();
-    }
+    RenderedBody rendered =
+        Render(*result, ParseOutputFormat(query.format).value_or(OutputFormat::kJson));
     ReleaseRecord record = ReleaseRecord::Of({&*result});
     // A first release costs budget and says so in its body; its repeats cost
-    // nothing and have another body. Only the latter are kept.
+    // nothing and have another body. Only the latter are kept, with their
+    // gzip coding, whoever asks first.
     bool cost_nothing = true;
     for (const auto& [country, micro] : record.epsilon_micro) cost_nothing &= micro == 0;
-    if (cost_nothing && rendered.body.size() <= kMaxCachedAnswerBytes) {
-      auto entry = std::make_shared<CachedAnswer>(CachedAnswer{policy, rendered, record, {}, {}});
-      if (rendered.body.size() >= kMinGzipBytes) {
-        if (auto coded = Gzip(rendered.body); coded && coded->size() < rendered.body.size()) {
-          entry->gzip_body = std::move(*coded);
-          Sha256 h;
-          h.Update(entry->gzip_body);
-          entry->gzip_sha256 = h.Final();
-        }
-      }
-      answers_.Put(key, stamp, entry);
-      if (gzip && !entry->gzip_body.empty()) {
-        Response r;
-        r.content_type = std::move(rendered.content_type);
-        r.shared_body = std::shared_ptr<const std::string>(entry, &entry->gzip_body);
-        r.headers.emplace_back("Content-Encoding", "gzip");
-        return Release(who, CanonicalQuery(query), record, std::move(r), entry->gzip_sha256, false,
-                       entry->rendered.sha256);
-      }
+    const bool keep = cost_nothing && rendered.body.size() <= kMaxCachedAnswerBytes;
+    CodedBody body =
+        CodedBody::Of(std::move(rendered.body), std::move(rendered.sha256), gzip || keep);
+    if (keep) {
+      answers_.Put(key, stamp,
+                   std::make_shared<const CachedAnswer>(
+                       CachedAnswer{policy, rendered.content_type, body, record}));
     }
-    Response r;
-    r.content_type = std::move(rendered.content_type);
-    r.body = std::move(rendered.body);
-    return Release(who, CanonicalQuery(query), record, std::move(r), std::move(rendered.sha256),
+    return Release(who, CanonicalQuery(query), record, std::move(rendered.content_type), body,
                    gzip);
   });
 }
@@ -584,39 +557,21 @@ Api::ReleaseRecord Api::ReleaseRecord::Of(const std::vector<const AggregateResul
 }
 
 Response Api::Release(const Principal& who, const std::string& query_text,
-                      const ReleaseRecord& record, Response r, std::string body_sha256,
-                      bool accepts_gzip, std::string identity_sha256) {
-  std::string coding;  // of the body as sent; empty: identity
-  for (const auto& [name, value] : r.headers) {
-    if (name == "Content-Encoding") coding = value;
-  }
-  if (coding.empty() && accepts_gzip && !r.shared_body && r.body.size() >= kMinGzipBytes) {
-    // Larger than any cached answer: compressed at level 1, which takes a
-    // third of level 6's time for a tenth more bytes.
-    auto coded = Gzip(r.body, r.body.size() > kMaxCachedAnswerBytes ? 1 : 6);
-    if (coded && coded->size() < r.body.size()) {
-      if (body_sha256.size() == 32) {
-        identity_sha256 = std::move(body_sha256);
-      } else {
-        Sha256 h;
-        h.Update(r.body);
-        identity_sha256 = h.Final();
-      }
-      body_sha256.clear();
-      r.body = std::move(*coded);
-      coding = "gzip";
-      r.headers.emplace_back("Content-Encoding", coding);
-    }
-  }
+                      const ReleaseRecord& record, std::string content_type, const CodedBody& body,
+                      bool accepts_gzip) {
+  const bool gzipped = accepts_gzip && body.gzip != nullptr;
+  const std::string coding = gzipped ? "gzip" : "";
+  Response r;
+  r.content_type = std::move(content_type);
+  r.shared_body = gzipped ? body.gzip : body.identity;
   // A release's body depends on Accept-Encoding (caches must not mix codings).
   r.headers.emplace_back("Vary", "Accept-Encoding");
-  const std::string digest = body_sha256.size() == 32
-                                 ? ContentDigestFromSha256(body_sha256)
-                                 : ContentDigestSha256(r.shared_body ? *r.shared_body : r.body);
+  const std::string digest =
+      ContentDigestFromSha256(gzipped ? body.gzip_sha256 : body.identity_sha256);
   // {"content_encoding":...,"countries":[...],"epsilon":{...},
   // "identity_digest":...,"query":...,"response_digest":...}, the keys in the
   // order nlohmann::json wrote them before this was hand-written (it is on
-  // every release's path). Only a coded body has content_encoding and
+  // every release's path). Only a gzipped body has content_encoding and
   // identity_digest, the digest of the table itself, whatever its coding.
   std::string detail = "{";
   if (!coding.empty()) {
@@ -640,9 +595,9 @@ Response Api::Release(const Principal& who, const std::string& query_text,
     }
     detail += '}';
   }
-  if (!coding.empty() && identity_sha256.size() == 32) {
+  if (gzipped) {
     detail += ",\"identity_digest\":";
-    AppendJsonString(detail, ContentDigestFromSha256(identity_sha256));
+    AppendJsonString(detail, ContentDigestFromSha256(body.identity_sha256));
   }
   detail += ",\"query\":";
   AppendJsonString(detail, query_text);
@@ -651,7 +606,8 @@ Response Api::Release(const Principal& who, const std::string& query_text,
   detail += '}';
   // Signed now, sent later: no number leaves unaudited, so the answer waits
   // until its audit entry is durable, but no server thread waits with it.
-  auto answer = std::make_shared<Response>(SignResponse(deployment_.keys(), std::move(r), digest));
+  auto answer =
+      std::make_shared<Response>(SignResponse(deployment_.keys(), std::move(r), digest, coding));
   if (answer->status >= 500) return std::move(*answer);
   Response deferred;
   deferred.deferred = [store = &deployment_.store(), actor = who.name, detail = std::move(detail),

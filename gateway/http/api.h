@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "gateway/deployment.h"
+#include "gateway/http/content_coding.h"
 #include "gateway/http/metrics.h"
 #include "gateway/http/router.h"
 #include "gateway/http/streaming.h"
@@ -89,20 +90,18 @@ class Api {
     std::map<std::string, int64_t> epsilon_micro;  // debited now, by country
     static ReleaseRecord Of(const std::vector<const AggregateResult*>& results);
   };
-  // Signs the response and audits the release (query text, countries, epsilon
-  // spent, content coding, digest of the body as sent): a deferred Response
-  // that completes once the audit entry is durable, withheld (503) if it
-  // fails. `body_sha256`: of the body as sent, when the caller has it. A body
-  // that already carries a Content-Encoding header is sent as it is (with
-  // `identity_sha256`, of the table before coding, for the audit entry);
-  // otherwise, when `accepts_gzip` and it is long enough, it is gzipped here.
+  // Signs the body and audits the release (query text, countries, epsilon
+  // spent, digest of the bytes sent; when gzipped, the coding and the digest
+  // of the table itself): a deferred Response that completes once the audit
+  // entry is durable, withheld (503) if it fails. The body goes out gzipped
+  // when `accepts_gzip` and it has a gzip coding.
   Response Release(const Principal& who, const std::string& query_text, const ReleaseRecord& record,
-                   Response r, std::string body_sha256 = {}, bool accepts_gzip = false,
-                   std::string identity_sha256 = {});
+                   std::string content_type, const CodedBody& body, bool accepts_gzip);
   Response Release(const Principal& who, const std::string& query_text,
-                   const std::vector<const AggregateResult*>& results, Response r,
+                   const std::vector<const AggregateResult*>& results, std::string json_body,
                    bool accepts_gzip) {
-    return Release(who, query_text, ReleaseRecord::Of(results), std::move(r), {}, accepts_gzip);
+    return Release(who, query_text, ReleaseRecord::Of(results), "application/json",
+                   CodedBody::Of(std::move(json_body), {}, accepts_gzip), accepts_gzip);
   }
   Response Codelists(const Request& request);
   Response Codelist(const Request& request);
@@ -118,14 +117,12 @@ class Api {
   // A rendered answer that cost no budget, for its repeats. Holding the policy
   // it was computed under keeps that policy's address from being reused, so
   // comparing it with the current one is exact.
-  // The gzip coding is made once, with the entry, for the clients that ask
-  // for it (empty when the body is too short to be worth it).
+  // Its gzip coding is made once, with the entry, for the clients that ask.
   struct CachedAnswer {
     std::shared_ptr<const Policy> policy;
-    RenderedBody rendered;
+    std::string content_type;
+    CodedBody body;
     ReleaseRecord record;
-    std::string gzip_body;
-    std::string gzip_sha256;  // raw, of gzip_body
   };
   StampedCache<CachedAnswer> answers_;
   boost::asio::thread_pool blocking_;  // last: joined first, while the rest is alive

@@ -12,7 +12,6 @@
 #include <set>
 
 #include "gateway/http/api.h"
-#include "gateway/http/content_coding.h"
 #include "gateway/schema/codelists.h"
 
 namespace gw::http {
@@ -299,11 +298,10 @@ Response Api::UnhcrPopulation(const Request& request) {
     item["status"] = std::move(status);
     items.push_back(std::move(item));
   }
-  Response r;
-  r.body = Envelope(std::move(items), *params, *answer).dump();
   std::vector<const AggregateResult*> parts;
   for (const auto& res : answer->results) parts.push_back(&res);
-  return Release(*who, QueryText("unhcr/population", request), parts, std::move(r),
+  return Release(*who, QueryText("unhcr/population", request), parts,
+                 Envelope(std::move(items), *params, *answer).dump(),
                  AcceptsGzip(request.Header("accept-encoding")));
 }
 
@@ -356,11 +354,10 @@ Response Api::UnhcrDemographics(const Request& request) {
     item["status"] = std::move(status);
     items.push_back(std::move(item));
   }
-  Response r;
-  r.body = Envelope(std::move(items), *params, *answer).dump();
   std::vector<const AggregateResult*> parts;
   for (const auto& res : answer->results) parts.push_back(&res);
-  return Release(*who, QueryText("unhcr/demographics", request), parts, std::move(r),
+  return Release(*who, QueryText("unhcr/demographics", request), parts,
+                 Envelope(std::move(items), *params, *answer).dump(),
                  AcceptsGzip(request.Header("accept-encoding")));
 }
 

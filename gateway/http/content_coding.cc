@@ -7,83 +7,18 @@
 #include <iterator>
 #include <optional>
 
+#include "gateway/common/weighted_list.h"
+#include "gateway/crypto/digest.h"
+
 namespace gw::http {
-namespace {
-
-bool IsOws(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && IsOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsOws(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool EqualsLower(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
-
-// A qvalue (RFC 9110 section 12.4.2) in thousandths, or nothing if malformed.
-std::optional<int> ParseQvalue(std::string_view v) {
-  if (v.empty() || (v[0] != '0' && v[0] != '1')) return std::nullopt;
-  int whole = v[0] - '0';
-  int thousandths = 0;
-  if (v.size() > 1) {
-    if (v[1] != '.' || v.size() > 5) return std::nullopt;
-    int scale = 100;
-    for (char c : v.substr(2)) {
-      if (c < '0' || c > '9') return std::nullopt;
-      thousandths += (c - '0') * scale;
-      scale /= 10;
-    }
-  }
-  if (whole == 1 && thousandths != 0) return std::nullopt;
-  return whole * 1000 + thousandths;
-}
-
-// An element "coding *( OWS ";" OWS param )": its coding and weight (1000
-// when no q is given), or nothing if a q parameter is malformed. Parameter
-// names are compared without case, and space around "=" is tolerated, so that
-// "gzip;Q = 0" still refuses gzip.
-std::optional<std::pair<std::string_view, int>> ParseElement(std::string_view element) {
-  size_t semi = element.find(';');
-  std::string_view coding = TrimOws(element.substr(0, semi));
-  int weight = 1000;
-  while (semi != std::string_view::npos) {
-    element.remove_prefix(semi + 1);
-    semi = element.find(';');
-    std::string_view param = element.substr(0, semi);
-    const size_t eq = param.find('=');
-    if (!EqualsLower(TrimOws(param.substr(0, eq)), "q")) continue;
-    if (eq == std::string_view::npos) return std::nullopt;
-    std::optional<int> q = ParseQvalue(TrimOws(param.substr(eq + 1)));
-    if (!q) return std::nullopt;
-    weight = *q;
-  }
-  return std::make_pair(coding, weight);
-}
-
-}  // namespace
 
 bool AcceptsGzip(std::string_view accept_encoding) {
   std::optional<int> gzip_weight, any_weight;
-  while (!accept_encoding.empty()) {
-    size_t comma = accept_encoding.find(',');
-    std::string_view element = accept_encoding.substr(0, comma);
-    accept_encoding =
-        comma == std::string_view::npos ? std::string_view() : accept_encoding.substr(comma + 1);
-    auto parsed = ParseElement(element);
-    if (!parsed) continue;
-    const auto& [coding, weight] = *parsed;
-    if (EqualsLower(coding, "gzip") || EqualsLower(coding, "x-gzip")) {
-      gzip_weight = weight;
-    } else if (coding == "*") {
-      any_weight = weight;
+  for (const WeightedItem& item : ParseWeightedList(accept_encoding)) {
+    if (item.value == "gzip" || item.value == "x-gzip") {
+      gzip_weight = item.weight;
+    } else if (item.value == "*") {
+      any_weight = item.weight;
     }
   }
   if (gzip_weight) return *gzip_weight > 0;
@@ -131,6 +66,27 @@ std::optional<std::string> Gzip(std::string_view data, int level) {
   }
   out.shrink_to_fit();  // deflate's bound is about the input's size
   return out;
+}
+
+CodedBody CodedBody::Of(std::string body, std::string sha256, bool make_gzip) {
+  CodedBody coded;
+  if (sha256.size() != 32) {
+    Sha256 h;
+    h.Update(body);
+    sha256 = h.Final();
+  }
+  coded.identity_sha256 = std::move(sha256);
+  if (make_gzip && body.size() >= kMinGzipBytes) {
+    auto gz = Gzip(body, body.size() > kFastGzipAboveBytes ? 1 : 6);
+    if (gz && gz->size() < body.size()) {
+      Sha256 h;
+      h.Update(*gz);
+      coded.gzip_sha256 = h.Final();
+      coded.gzip = std::make_shared<const std::string>(std::move(*gz));
+    }
+  }
+  coded.identity = std::make_shared<const std::string>(std::move(body));
+  return coded;
 }
 
 }  // namespace gw::http
