@@ -520,10 +520,10 @@ Response Api::Aggregates(const Request& request) {
   const uint64_t stamp = deployment_.store().ChangeStampValue();
   const bool gzip = AcceptsGzip(request.Header("accept-encoding"));
   if (auto hit = answers_.Get(key, stamp); hit != nullptr && hit->policy == policy) {
-    return Release(*who, canonical, hit->record, hit->content_type, hit->body, gzip);
+    return Release(*who, canonical, hit->record, hit->content_type, hit->body, gzip, !has_format);
   }
   return OnPool([this, who = *who, query = std::move(query).value(), key = std::move(key), stamp,
-                 policy = std::move(policy), gzip] {
+                 policy = std::move(policy), gzip, has_format] {
     auto result = engine_.Aggregate(query, who);
     if (!result.ok()) return ErrorFromStatus(result.status());
     RenderedBody rendered =
@@ -542,8 +542,8 @@ Response Api::Aggregates(const Request& request) {
                    std::make_shared<const CachedAnswer>(
                        CachedAnswer{policy, rendered.content_type, body, record}));
     }
-    return Release(who, CanonicalQuery(query), record, std::move(rendered.content_type), body,
-                   gzip);
+    return Release(who, CanonicalQuery(query), record, std::move(rendered.content_type), body, gzip,
+                   !has_format);
   });
 }
 
@@ -558,14 +558,16 @@ Api::ReleaseRecord Api::ReleaseRecord::Of(const std::vector<const AggregateResul
 
 Response Api::Release(const Principal& who, const std::string& query_text,
                       const ReleaseRecord& record, std::string content_type, const CodedBody& body,
-                      bool accepts_gzip) {
+                      bool accepts_gzip, bool format_from_accept) {
   const bool gzipped = accepts_gzip && body.gzip != nullptr;
   const std::string coding = gzipped ? "gzip" : "";
   Response r;
   r.content_type = std::move(content_type);
   r.shared_body = gzipped ? body.gzip : body.identity;
-  // A release's body depends on Accept-Encoding (caches must not mix codings).
-  r.headers.emplace_back("Vary", "Accept-Encoding");
+  // A release's body depends on Accept-Encoding, and on Accept when no format
+  // parameter was given (caches must not mix codings or formats).
+  r.headers.emplace_back("Vary",
+                         format_from_accept ? "Accept, Accept-Encoding" : "Accept-Encoding");
   const std::string digest =
       ContentDigestFromSha256(gzipped ? body.gzip_sha256 : body.identity_sha256);
   // {"content_encoding":...,"countries":[...],"epsilon":{...},

@@ -94,9 +94,11 @@ class Api {
   // spent, digest of the bytes sent; when gzipped, the coding and the digest
   // of the table itself): a deferred Response that completes once the audit
   // entry is durable, withheld (503) if it fails. The body goes out gzipped
-  // when `accepts_gzip` and it has a gzip coding.
+  // when `accepts_gzip` and it has a gzip coding. `format_from_accept`: the
+  // request's Accept header chose the format, so Vary names it too.
   Response Release(const Principal& who, const std::string& query_text, const ReleaseRecord& record,
-                   std::string content_type, const CodedBody& body, bool accepts_gzip);
+                   std::string content_type, const CodedBody& body, bool accepts_gzip,
+                   bool format_from_accept = false);
   Response Release(const Principal& who, const std::string& query_text,
                    const std::vector<const AggregateResult*>& results, std::string json_body,
                    bool accepts_gzip) {
