@@ -69,7 +69,7 @@ Status AppendAuditTx(sql::Connection& conn, const std::string& kind, const std::
 
 // How long the audit thread waits for more entries before a commit; see
 // RunAuditThread.
-constexpr std::chrono::microseconds kAuditGatherWindow{250};
+constexpr std::chrono::microseconds kAuditGatherWindow{100};
 constexpr size_t kAuditMaxGather = 64;
 
 // Group commit on a thread of its own: whatever arrived while a batch was
