@@ -520,10 +520,12 @@ Response Api::Aggregates(const Request& request) {
   const uint64_t stamp = deployment_.store().ChangeStampValue();
   const bool gzip = AcceptsGzip(request.Header("accept-encoding"));
   if (auto hit = answers_.Get(key, stamp); hit != nullptr && hit->policy == policy) {
+    answers_from_cache_.fetch_add(1, std::memory_order_relaxed);
     return Release(*who, canonical, hit->record, hit->content_type, hit->body, gzip, !has_format);
   }
   return OnPool([this, who = *who, query = std::move(query).value(), key = std::move(key), stamp,
                  policy = std::move(policy), gzip, has_format] {
+    answers_computed_.fetch_add(1, std::memory_order_relaxed);
     auto result = engine_.Aggregate(query, who);
     if (!result.ok()) return ErrorFromStatus(result.status());
     RenderedBody rendered =

@@ -14,6 +14,7 @@
 // thread-safe.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/thread_pool.hpp>
 #include <map>
 #include <memory>
@@ -127,6 +128,9 @@ class Api {
     ReleaseRecord record;
   };
   StampedCache<CachedAnswer> answers_;
+  // For /metrics: aggregate answers taken from answers_, and those computed
+  // from the store (whether kept afterwards or not).
+  std::atomic<uint64_t> answers_from_cache_{0}, answers_computed_{0};
   boost::asio::thread_pool blocking_;  // last: joined first, while the rest is alive
 };
 

@@ -4,6 +4,8 @@
 // release records the coding and the digest of what left the gateway.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+
 #include "gateway/crypto/keys.h"
 #include "gateway/http/message_signatures.h"
 #include "support/gunzip.h"
@@ -59,6 +61,12 @@ TEST_CASE("released tables are gzipped for clients that accept it, signed and au
       {"Accept-Encoding", "gzip, deflate"}};
 
   // Identity for a client that does not ask; the first answer also fills the cache.
+  auto metric = [&](const char* name) {
+    return test::MetricTotal(test::MustGet(server.port(), "/metrics", op).body, name);
+  };
+  const double hits_before = metric("gateway_answer_cache_hits_total");
+  const double misses_before = metric("gateway_answer_cache_misses_total");
+  const auto first_asked = std::chrono::steady_clock::now();
   auto plain = test::MustGet(server.port(), table, unhcr);
   REQUIRE(plain.status == 200);
   REQUIRE(plain.body.size() >= 1024);
@@ -79,6 +87,15 @@ TEST_CASE("released tables are gzipped for clients that accept it, signed and au
   CHECK(*decoded == plain.body);
   CHECK(coded.Header("content-digest") == http::ContentDigestSha256(coded.body));
   CHECK(SignatureVerifies(coded, public_key));
+  // The first answer was computed, the gzip one taken from the cache, unless
+  // the second came after the entry's one second of life (a slow machine).
+  const double hits = metric("gateway_answer_cache_hits_total") - hits_before;
+  const double misses = metric("gateway_answer_cache_misses_total") - misses_before;
+  CHECK(hits + misses == 2);
+  if (std::chrono::steady_clock::now() - first_asked < std::chrono::milliseconds(900)) {
+    CHECK(misses == 1);
+    CHECK(hits == 1);
+  }
   CHECK(test::MustGet(server.port(), table, unhcr, gzip).body == coded.body);
 
   // Refused explicitly, or an answer too short to be worth it: identity.

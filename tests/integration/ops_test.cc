@@ -74,14 +74,11 @@ threshold = 5
   CHECK(samples > 20);
 
   // The audit thread's totals: counters that grow by one entry per release.
-  auto total = [](const std::string& text, const std::string& name) {
-    std::smatch match;
-    const std::regex line("(^|\n)" + name + " ([0-9.e+]+)\n");
-    return std::regex_search(text, match, line) ? std::stod(match[2]) : -1.0;
-  };
+  const auto total = test::MetricTotal;
   for (const char* name : {"gateway_audit_commits_total", "gateway_audit_failed_commits_total",
                            "gateway_audit_entries_total", "gateway_audit_commit_seconds_total",
-                           "gateway_audit_wait_seconds_total"}) {
+                           "gateway_audit_wait_seconds_total", "gateway_answer_cache_hits_total",
+                           "gateway_answer_cache_misses_total"}) {
     INFO(name);
     CHECK(m.find(std::string("# TYPE ") + name + " counter\n") != std::string::npos);
   }
