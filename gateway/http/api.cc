@@ -525,9 +525,9 @@ Response Api::Aggregates(const Request& request) {
   }
   return OnPool([this, who = *who, query = std::move(query).value(), key = std::move(key), stamp,
                  policy = std::move(policy), gzip, has_format] {
-    answers_computed_.fetch_add(1, std::memory_order_relaxed);
     auto result = engine_.Aggregate(query, who);
     if (!result.ok()) return ErrorFromStatus(result.status());
+    answers_computed_.fetch_add(1, std::memory_order_relaxed);
     RenderedBody rendered =
         Render(*result, ParseOutputFormat(query.format).value_or(OutputFormat::kJson));
     ReleaseRecord record = ReleaseRecord::Of({&*result});

@@ -99,12 +99,13 @@ class Api {
   // request's Accept header chose the format, so Vary names it too.
   Response Release(const Principal& who, const std::string& query_text, const ReleaseRecord& record,
                    std::string content_type, const CodedBody& body, bool accepts_gzip,
-                   bool format_from_accept = false);
+                   bool format_from_accept);
   Response Release(const Principal& who, const std::string& query_text,
                    const std::vector<const AggregateResult*>& results, std::string json_body,
                    bool accepts_gzip) {
     return Release(who, query_text, ReleaseRecord::Of(results), "application/json",
-                   CodedBody::Of(std::move(json_body), {}, accepts_gzip), accepts_gzip);
+                   CodedBody::Of(std::move(json_body), {}, accepts_gzip), accepts_gzip,
+                   /*format_from_accept=*/false);
   }
   Response Codelists(const Request& request);
   Response Codelist(const Request& request);
@@ -128,8 +129,8 @@ class Api {
     ReleaseRecord record;
   };
   StampedCache<CachedAnswer> answers_;
-  // For /metrics: aggregate answers taken from answers_, and those computed
-  // from the store (whether kept afterwards or not).
+  // For /metrics: /v1/aggregates answers taken from answers_, and those
+  // computed from the store without error (whether kept afterwards or not).
   std::atomic<uint64_t> answers_from_cache_{0}, answers_computed_{0};
   boost::asio::thread_pool blocking_;  // last: joined first, while the rest is alive
 };

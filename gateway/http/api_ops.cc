@@ -96,16 +96,14 @@ Response Api::MetricsText(const Request& request) {
         "release waits for its audit).",
         static_cast<double>(audit.wait_micros) / 1e6);
 
-  total(
-      "gateway_answer_cache_hits_total",
-      "/v1/aggregates answers taken from the answer cache (a repeat within a second, with the data "
-      "and policy unchanged; still audited and signed).",
-      static_cast<double>(answers_from_cache_.load(std::memory_order_relaxed)));
-  total(
-      "gateway_answer_cache_misses_total",
-      "/v1/aggregates answers computed from the store (first releases, and repeats after a change "
-      "or after a second).",
-      static_cast<double>(answers_computed_.load(std::memory_order_relaxed)));
+  total("gateway_answer_cache_hits_total",
+        "/v1/aggregates answers taken from the answer cache: a repeat within a second, with the "
+        "data, policy and day unchanged (still signed and audited before it is sent).",
+        static_cast<double>(answers_from_cache_.load(std::memory_order_relaxed)));
+  total("gateway_answer_cache_misses_total",
+        "/v1/aggregates answers computed from the store: first releases, answers too large to "
+        "keep, and repeats after a change or after a second (refusals are not counted).",
+        static_cast<double>(answers_computed_.load(std::memory_order_relaxed)));
 
   Response r;
   r.content_type = std::string(kMetricsContentType);

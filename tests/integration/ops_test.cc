@@ -92,6 +92,16 @@ threshold = 5
               .status == 200);
   const std::string later = test::MustGet(server.port(), "/metrics", op).body;
   CHECK(total(later, "gateway_audit_entries_total") == entries + 1);
+  // The answer cache: the first dp release costs budget and is not kept, so
+  // its repeat is computed too; a malformed query (400) and a refusal from the
+  // store (no snapshot for that date) count as neither.
+  CHECK(total(m, "gateway_answer_cache_misses_total") == 1);
+  CHECK(total(later, "gateway_answer_cache_misses_total") == 2);
+  CHECK(total(later, "gateway_answer_cache_hits_total") == 0);
+  CHECK(test::MustGet(server.port(), "/v1/aggregates?ref_date=2016-06-30&by=pop_type", unhcr)
+            .status == 404);
+  const std::string after_refusal = test::MustGet(server.port(), "/metrics", op).body;
+  CHECK(total(after_refusal, "gateway_answer_cache_misses_total") == 2);
 
   // Output formats, by parameter and by Accept header; the numbers are the same dp values.
   auto json_answer = nlohmann::json::parse(
@@ -107,6 +117,7 @@ threshold = 5
                             {{"Authorization", "Bearer " + unhcr}, {"Accept", "application/vnd.sdmx.data+csv; version=2.0.0"}});
     REQUIRE(sdmx.ok());
     CHECK(sdmx->Header("content-type").rfind("application/vnd.sdmx.data+csv", 0) == 0);
+    CHECK(sdmx->Header("vary") == "Accept, Accept-Encoding");  // the format came from Accept
     CHECK(sdmx->body.rfind("STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA,ORIGIN,POP_TYPE,SEX,AGE,ADMIN1,TIME_PERIOD,"
                            "OBS_VALUE,OBS_STATUS,CONF_STATUS\r\n", 0) == 0);
     for (const auto& cell : json_answer["cells"]) {
