@@ -20,6 +20,12 @@ std::string Sha256::Final() {
   return out;
 }
 
+std::string Sha256Of(std::string_view bytes) {
+  Sha256 h;
+  h.Update(bytes);
+  return h.Final();
+}
+
 Sha512::Sha512() {
   InitCrypto();
   crypto_hash_sha512_init(&state_);

@@ -21,6 +21,9 @@ class Sha256 {
   crypto_hash_sha256_state state_;
 };
 
+// SHA-256 of `bytes` in one call: 32 raw bytes.
+std::string Sha256Of(std::string_view bytes);
+
 class Sha512 {
  public:
   Sha512();

@@ -58,9 +58,7 @@ bool VerifyEd25519(std::string_view public_key, std::string_view message, std::s
 }
 
 std::string KeyIdFor(std::string_view public_key) {
-  Sha256 h;
-  h.Update(public_key);
-  return ToHex(h.Final()).substr(0, 16);
+  return ToHex(Sha256Of(public_key)).substr(0, 16);
 }
 
 Result<std::string> LoadPublicKeyFile(const std::string& path) {

@@ -70,18 +70,11 @@ std::optional<std::string> Gzip(std::string_view data, int level) {
 
 CodedBody CodedBody::Of(std::string body, std::string sha256, bool make_gzip) {
   CodedBody coded;
-  if (sha256.size() != 32) {
-    Sha256 h;
-    h.Update(body);
-    sha256 = h.Final();
-  }
-  coded.identity_sha256 = std::move(sha256);
+  coded.identity_sha256 = sha256.size() == 32 ? std::move(sha256) : Sha256Of(body);
   if (make_gzip && body.size() >= kMinGzipBytes) {
     auto gz = Gzip(body, body.size() > kFastGzipAboveBytes ? 1 : 6);
     if (gz && gz->size() < body.size()) {
-      Sha256 h;
-      h.Update(*gz);
-      coded.gzip_sha256 = h.Final();
+      coded.gzip_sha256 = Sha256Of(*gz);
       coded.gzip = std::make_shared<const std::string>(std::move(*gz));
     }
   }

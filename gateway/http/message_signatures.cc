@@ -161,9 +161,7 @@ Result<SignatureHeaders> Sign(const SignOptions& o, const SignatureContext& ctx,
 }
 
 std::string ContentDigestSha256(std::string_view body) {
-  Sha256 h;
-  h.Update(body);
-  return ContentDigestFromSha256(h.Final());
+  return ContentDigestFromSha256(Sha256Of(body));
 }
 
 std::string ContentDigestFromSha256(std::string_view raw_sha256) { return "sha-256=:" + ToBase64(raw_sha256) + ":"; }

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "gateway/crypto/digest.h"
 #include "gateway/ingest/ingest.h"
 #include "gateway/privacy/noise.h"
 #include "gateway/privacy/sdc.h"
@@ -367,24 +368,19 @@ TEST_CASE("repeated answers share their cells, and each body's digest covers exa
   CHECK(&reordered->cells.vec() != &first->cells.vec());
   CHECK(reordered->cells.size() == first->cells.size());
 
-  auto sha256 = [](const std::string& body) {
-    Sha256 h;
-    h.Update(body);
-    return h.Final();
-  };
   // The first answer paid, the repeat did not: different budget figures after
   // the shared cells, and each digest is of its own body.
   AggregateResult::RenderedJson a = first->RenderJson(), b = again->RenderJson();
   CHECK(a.body != b.body);
-  CHECK(a.sha256 == sha256(a.body));
-  CHECK(b.sha256 == sha256(b.body));
+  CHECK(a.sha256 == Sha256Of(a.body));
+  CHECK(b.sha256 == Sha256Of(b.body));
   CHECK(nlohmann::json::parse(a.body)["cells"] == nlohmann::json::parse(b.body)["cells"]);
   // A result whose head changed is rendered anew, not from the other head's text.
   AggregateResult other = *again;
   other.ref_date = "2015-07-01";
   AggregateResult::RenderedJson c = other.RenderJson();
   CHECK(nlohmann::json::parse(c.body)["ref_date"] == "2015-07-01");
-  CHECK(c.sha256 == sha256(c.body));
+  CHECK(c.sha256 == Sha256Of(c.body));
   CHECK(nlohmann::json::parse(b.body)["ref_date"] == "2015-06-30");
 }
 
