@@ -10,6 +10,7 @@
 #include "gateway/http/message_signatures.h"
 #include "support/gunzip.h"
 #include "support/http_calls.h"
+#include "support/prometheus_text.h"
 #include "support/test_deployment.h"
 
 namespace gw {
@@ -62,7 +63,9 @@ TEST_CASE("released tables are gzipped for clients that accept it, signed and au
 
   // Identity for a client that does not ask; the first answer also fills the cache.
   auto metric = [&](const char* name) {
-    return test::MetricTotal(test::MustGet(server.port(), "/metrics", op).body, name);
+    return test::SampleValue(
+               test::MustParseExposition(test::MustGet(server.port(), "/metrics", op).body), name)
+        .value_or(-1.0);
   };
   const double hits_before = metric("gateway_answer_cache_hits_total");
   const double misses_before = metric("gateway_answer_cache_misses_total");

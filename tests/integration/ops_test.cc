@@ -3,10 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
-#include <regex>
 
 #include "support/http_calls.h"
 #include "support/http_client.h"
+#include "support/prometheus_text.h"
 #include "support/test_deployment.h"
 
 namespace gw {
@@ -60,48 +60,48 @@ threshold = 5
   CHECK(m.find("gateway_http_request_duration_seconds_bucket{route=\"/v1/aggregates\",le=\"+Inf\"} 2\n") != std::string::npos);
   CHECK(m.find("gateway_snapshot_versions{country=\"KAZ\"} 1\n") != std::string::npos);
   CHECK(m.find("gateway_budget_spent_epsilon{consumer=\"unhcr\",country=\"KAZ\"} 0.5\n") != std::string::npos);
-  // Every sample line is "name{labels} value" or "name value" after its # TYPE.
-  std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [-+0-9.eEInfNa]+$)");
-  std::istringstream lines(m);
-  std::string line;
-  int samples = 0;
-  while (std::getline(lines, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    INFO(line);
-    CHECK(std::regex_match(line, sample));
-    ++samples;
-  }
+  // The whole scrape is well-formed text format 0.0.4 (the strict reader the
+  // unit test of Metrics uses), with the server's own families after the
+  // Metrics ones.
+  const test::Exposition parsed = test::MustParseExposition(m);
+  size_t samples = 0;
+  for (const auto& [name, family] : parsed.families) samples += family.samples.size();
   CHECK(samples > 20);
+  auto total = [](const test::Exposition& e, const std::string& name) {
+    return test::SampleValue(e, name).value_or(-1.0);
+  };
 
   // The audit thread's totals: counters that grow by one entry per release.
-  const auto total = test::MetricTotal;
   for (const char* name : {"gateway_audit_commits_total", "gateway_audit_failed_commits_total",
                            "gateway_audit_entries_total", "gateway_audit_commit_seconds_total",
                            "gateway_audit_wait_seconds_total", "gateway_answer_cache_hits_total",
                            "gateway_answer_cache_misses_total"}) {
     INFO(name);
-    CHECK(m.find(std::string("# TYPE ") + name + " counter\n") != std::string::npos);
+    REQUIRE(parsed.families.count(name) == 1);
+    CHECK(parsed.families.at(name).type == "counter");
   }
-  const double entries = total(m, "gateway_audit_entries_total");
+  const double entries = total(parsed, "gateway_audit_entries_total");
   CHECK(entries >= 2);  // the policy load at start and the release above
-  CHECK(total(m, "gateway_audit_commits_total") >= 1);
-  CHECK(total(m, "gateway_audit_failed_commits_total") == 0);
-  CHECK(total(m, "gateway_audit_wait_seconds_total") >=
-        total(m, "gateway_audit_commit_seconds_total"));
+  CHECK(total(parsed, "gateway_audit_commits_total") >= 1);
+  CHECK(total(parsed, "gateway_audit_failed_commits_total") == 0);
+  CHECK(total(parsed, "gateway_audit_wait_seconds_total") >=
+        total(parsed, "gateway_audit_commit_seconds_total"));
   REQUIRE(test::MustGet(server.port(), "/v1/aggregates?ref_date=2015-06-30&by=pop_type", unhcr)
               .status == 200);
-  const std::string later = test::MustGet(server.port(), "/metrics", op).body;
+  auto scrape = [&] {
+    return test::MustParseExposition(test::MustGet(server.port(), "/metrics", op).body);
+  };
+  const test::Exposition later = scrape();
   CHECK(total(later, "gateway_audit_entries_total") == entries + 1);
   // The answer cache: the first dp release costs budget and is not kept, so
   // its repeat is computed too; a malformed query (400) and a refusal from the
   // store (no snapshot for that date) count as neither.
-  CHECK(total(m, "gateway_answer_cache_misses_total") == 1);
+  CHECK(total(parsed, "gateway_answer_cache_misses_total") == 1);
   CHECK(total(later, "gateway_answer_cache_misses_total") == 2);
   CHECK(total(later, "gateway_answer_cache_hits_total") == 0);
   CHECK(test::MustGet(server.port(), "/v1/aggregates?ref_date=2016-06-30&by=pop_type", unhcr)
             .status == 404);
-  const std::string after_refusal = test::MustGet(server.port(), "/metrics", op).body;
-  CHECK(total(after_refusal, "gateway_answer_cache_misses_total") == 2);
+  CHECK(total(scrape(), "gateway_answer_cache_misses_total") == 2);
 
   // Output formats, by parameter and by Accept header; the numbers are the same dp values.
   auto json_answer = nlohmann::json::parse(

@@ -8,7 +8,6 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
-#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,13 +29,6 @@ inline testing::ClientResponse MustGet(
     uint16_t port, const std::string& target, const std::string& token = "",
     std::vector<std::pair<std::string, std::string>> headers = {}) {
   return MustCall(port, "GET", target, token, std::move(headers));
-}
-
-// The value of an unlabelled sample `name` in Prometheus text, or -1 if absent.
-inline double MetricTotal(const std::string& text, const std::string& name) {
-  std::smatch match;
-  const std::regex line("(^|\n)" + name + " ([0-9.e+]+)\n");
-  return std::regex_search(text, match, line) ? std::stod(match[2]) : -1.0;
 }
 
 }  // namespace gw::test
