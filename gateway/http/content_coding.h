@@ -3,10 +3,10 @@
 //
 // Released tables are JSON or CSV with the same keys and codes in every cell,
 // so gzip makes a large table about 15 times smaller and a small one about 3
-// times (measured on the benchmark's deployment: 66,622 bytes of one country
-// by origin, type and sex become 4,519; 2,397 bytes of the five countries by
-// type, 704). Python requests, R httr and browsers ask for it by default,
-// curl with --compressed.
+// times (measured on one build of the benchmark's deployment: 66,622 bytes of
+// one country by origin, type and sex become 4,519, and 4,419-4,519 across
+// three builds; 2,397 bytes of the five countries by type, 704). Python
+// requests, R httr and browsers ask for it by default, curl with --compressed.
 //
 // The compressor is Boost.Beast's port of zlib's deflate: Boost is already a
 // dependency, and zlib is not one of the project's packages. The gzip framing
@@ -27,6 +27,8 @@ namespace gw::http {
 // Bodies shorter than this are sent as they are: the gzip framing and a
 // client's inflate cost more than the bytes saved.
 inline constexpr size_t kMinGzipBytes = 1024;
+// Bodies longer than this are gzipped at the fastest level (see CodedBody).
+inline constexpr size_t kFastGzipAboveBytes = size_t{256} << 10;
 
 // True when the Accept-Encoding field value (empty when the request has none)
 // accepts the gzip coding: "gzip", "x-gzip" or "*" listed with a weight above
@@ -49,7 +51,6 @@ struct CodedBody {
   // for a fifth more bytes) above.
   static CodedBody Of(std::string body, std::string sha256, bool make_gzip);
 };
-inline constexpr size_t kFastGzipAboveBytes = size_t{256} << 10;
 
 // `data` in the gzip format (RFC 1952), compressed at `level` (1 fastest to 9
 // smallest; others are clamped to that range). Nothing if the compressor
