@@ -506,9 +506,7 @@ Response Api::Aggregates(const Request& request) {
   auto query = ParseAggregateQuery(request.query);
   if (!query.ok()) return ErrorFromStatus(query.status());
   // An explicit format parameter wins over the Accept header.
-  bool has_format = false;
-  for (const auto& [k, v] : request.query) has_format |= k == "format";
-  if (!has_format) {
+  if (!query->format_given) {
     if (auto accepted = FormatFromAccept(request.Header("accept"))) query->format = OutputFormatName(*accepted);
   }
   // Everything an answer depends on besides the stored state, which the stamp
@@ -521,10 +519,11 @@ Response Api::Aggregates(const Request& request) {
   const bool gzip = AcceptsGzip(request.Header("accept-encoding"));
   if (auto hit = answers_.Get(key, stamp); hit != nullptr && hit->policy == policy) {
     answers_from_cache_.fetch_add(1, std::memory_order_relaxed);
-    return Release(*who, canonical, hit->record, hit->content_type, hit->body, gzip, !has_format);
+    return Release(*who, canonical, hit->record, hit->content_type, hit->body, gzip,
+                   !query->format_given);
   }
   return OnPool([this, who = *who, query = std::move(query).value(), key = std::move(key), stamp,
-                 policy = std::move(policy), gzip, has_format] {
+                 policy = std::move(policy), gzip] {
     auto result = engine_.Aggregate(query, who);
     if (!result.ok()) return ErrorFromStatus(result.status());
     answers_computed_.fetch_add(1, std::memory_order_relaxed);
@@ -545,7 +544,7 @@ Response Api::Aggregates(const Request& request) {
                        CachedAnswer{policy, rendered.content_type, body, record}));
     }
     return Release(who, CanonicalQuery(query), record, std::move(rendered.content_type), body, gzip,
-                   !has_format);
+                   !query.format_given);
   });
 }
 

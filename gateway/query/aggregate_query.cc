@@ -83,6 +83,7 @@ Result<AggregateQuery> ParseAggregateQuery(
         return Status::InvalidArgument("parameter \"format\" must be json, csv, sdmx-csv or sdmx-json");
       }
       q.format = value;
+      q.format_given = true;
     } else if (auto d = DimFromName(name)) {
       auto& list = q.filters[DimIndex(*d)];
       for (const auto& code : SplitList(value)) {

@@ -37,6 +37,7 @@ struct AggregateQuery {
   // same answer and paid for in one debit; set by callers, not by parameters.
   std::vector<std::vector<Dim>> margins;
   std::string format = "json";
+  bool format_given = false;  // by a format= parameter (else the caller may negotiate it)
 
   bool BreaksDown(Dim d) const;
 };

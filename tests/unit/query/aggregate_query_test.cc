@@ -16,9 +16,14 @@ TEST_CASE("aggregate queries parse into a canonical form", "[query]") {
   CHECK(q->by[2] == Dim::kSex);
   CHECK(q->filters[DimIndex(Dim::kSex)] == std::vector<std::string>{"F", "M"});
   CHECK(q->format == "json");
+  CHECK_FALSE(q->format_given);  // the API may then take the format from Accept
   auto none = ParseAggregateQuery({{"ref_date", "2015-06-30"}});
   REQUIRE(none.ok());
   CHECK(none->by.empty());
+  auto json = ParseAggregateQuery({{"ref_date", "2015-06-30"}, {"format", "json"}});
+  REQUIRE(json.ok());
+  CHECK(json->format == "json");
+  CHECK(json->format_given);  // even when it names the default
 }
 
 TEST_CASE("bad aggregate parameters are named", "[query]") {
