@@ -4,9 +4,10 @@
 // Released tables are JSON or CSV with the same keys and codes in every cell,
 // so gzip makes a large table about 15 times smaller and a small one about 3
 // times (measured on one build of the benchmark's deployment: 66,622 bytes of
-// one country by origin, type and sex become 4,519, and 4,419-4,519 across
-// three builds; 2,397 bytes of the five countries by type, 704). Python
-// requests, R httr and browsers ask for it by default, curl with --compressed.
+// one country by origin, type and sex become 4,519, and 4,409-4,519 across the
+// five builds measured; 2,397 bytes of the five countries by type, 704).
+// Python requests, R httr and browsers ask for it by default, curl with
+// --compressed.
 //
 // The compressor is Boost.Beast's port of zlib's deflate: Boost is already a
 // dependency, and zlib is not one of the project's packages. The gzip framing
