@@ -2,17 +2,12 @@
 
 #include <algorithm>
 
+#include "gateway/common/text.h"
 #include "gateway/crypto/digest.h"
 #include "gateway/crypto/keys.h"
 
 namespace gw::http {
 namespace {
-
-std::string Trim(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return std::string(v);
-}
 
 struct UriParts {
   std::string scheme, authority, path, query;
@@ -23,11 +18,11 @@ std::optional<UriParts> SplitUri(const std::string& uri) {
   if (colon == std::string::npos) return std::nullopt;
   UriParts p;
   p.scheme = uri.substr(0, colon);
-  std::transform(p.scheme.begin(), p.scheme.end(), p.scheme.begin(), ::tolower);
+  p.scheme = AsciiLower(p.scheme);
   size_t start = colon + 3;
   size_t slash = uri.find_first_of("/?", start);
   p.authority = uri.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-  std::transform(p.authority.begin(), p.authority.end(), p.authority.begin(), ::tolower);
+  p.authority = AsciiLower(p.authority);
   std::string rest = slash == std::string::npos ? "" : uri.substr(slash);
   size_t q = rest.find('?');
   p.path = rest.substr(0, q);
@@ -66,7 +61,7 @@ Result<std::string> ComponentValue(const std::string& id, const SignatureContext
   }
   auto v = ctx.header ? ctx.header(id) : std::nullopt;
   if (!v) return Status::InvalidArgument("the signed field " + id + " is missing from the message");
-  return Trim(*v);
+  return std::string(TrimOws(*v));
 }
 
 std::string ParamsText(const ParsedSignature& sig) { return sf::SerializeInnerList(sig.input); }

@@ -24,6 +24,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "gateway/common/text.h"
+
 namespace gw::http {
 namespace detail {
 
@@ -59,13 +61,6 @@ constexpr std::string_view kCredentialHeaders[] = {"authorization", "proxy-autho
                                                    "x-api-key"};
 
 std::string Str(beast::string_view s) { return std::string(s.data(), s.size()); }
-
-std::string ToLower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
 
 bool IsTokenChar(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
@@ -697,7 +692,9 @@ void Session::FillHead(const bhttp::request_header<>& head) {
   request_.target = Str(head.target());
   for (const auto& field : head) {
     std::string value = Str(field.value());
-    auto [it, inserted] = request_.headers.try_emplace(ToLower(Str(field.name_string())), value);
+    auto [it, inserted] = request_.headers.try_emplace(
+        AsciiLower(std::string_view(field.name_string().data(), field.name_string().size())),
+        value);
     if (!inserted) {
       it->second += ", ";
       it->second += value;

@@ -1,22 +1,16 @@
 #include "gateway/ingest/ingest.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "gateway/common/text.h"
 #include "gateway/crypto/digest.h"
 #include "gateway/schema/adapter_registry.h"
 #include "gateway/schema/codelists.h"
 
 namespace gw {
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 std::string YearMonth(const Date& d) {
   if (d.year >= 0 && d.year <= 9999 && d.month >= 0 && d.month <= 99) return d.ToIso().substr(0, 7);
@@ -145,7 +139,7 @@ Status ValidateIngestRequest(const IngestRequest& req) {
                                     "'s export profile and cannot be used for " + req.country);
   }
   if (!req.charset.empty()) {
-    std::string cs = Lower(req.charset);
+    std::string cs = AsciiLower(req.charset);
     bool ok = std::find(info->charsets.begin(), info->charsets.end(), cs) != info->charsets.end();
     if (!ok) {
       std::string known;
@@ -179,7 +173,7 @@ Result<Receipt> Ingestor::IngestUnaudited(const IngestRequest& req, ByteSource& 
   const AdapterInfo* info = AdapterRegistry::Global().Find(req.profile);
   GW_ASSIGN_OR_RETURN(const Pseudonymiser* pseudonymiser, keys_.PseudonymiserFor(req.country));
 
-  AdapterContext ctx{req.country, req.ref_date, Lower(req.charset)};
+  AdapterContext ctx{req.country, req.ref_date, AsciiLower(req.charset)};
   if (ctx.charset.empty() && !info->charsets.empty()) ctx.charset = info->charsets.front();
   Receipt receipt;
   receipt.country = req.country;

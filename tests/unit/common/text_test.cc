@@ -81,5 +81,18 @@ TEST_CASE("TrimSpace trims ASCII and Unicode white space", "[text]") {
   CHECK(TrimSpace(" \x80 ") == "\x80");
 }
 
+TEST_CASE("ASCII helpers for protocol tokens", "[text]") {
+  CHECK(AsciiLower("Content-Type") == "content-type");
+  CHECK(AsciiLower("UTF-8 Text/CSV") == "utf-8 text/csv");
+  // Only ASCII letters change: bytes of other scripts are copied as they are.
+  CHECK(AsciiLower("\xD0\x90Z") == "\xD0\x90z");
+  CHECK(AsciiLower("") == "");
+  CHECK(TrimOws(" \tgzip;q=0.5 \t") == "gzip;q=0.5");
+  CHECK(TrimOws("a b") == "a b");
+  CHECK(TrimOws(" \t ") == "");
+  // Only SP and HTAB are HTTP white space.
+  CHECK(TrimOws("\ngzip\r") == "\ngzip\r");
+}
+
 }  // namespace
 }  // namespace gw
