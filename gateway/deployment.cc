@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include "gateway/privacy/toml_decimal.h"
+#include "gateway/storage/page_cache.h"
 
 namespace gw {
 namespace {
@@ -200,7 +201,7 @@ Status Deployment::Init(const std::string& dir) {
   return WriteNewFile(config, kDefaultConfig);
 }
 
-Result<std::unique_ptr<Deployment>> Deployment::Open(const std::string& dir) {
+Result<std::unique_ptr<Deployment>> Deployment::Open(const std::string& dir, OpenOptions options) {
   const std::string config_path = dir + "/gateway.toml";
   std::ifstream in(config_path);
   if (!in) {
@@ -215,6 +216,7 @@ Result<std::unique_ptr<Deployment>> Deployment::Open(const std::string& dir) {
     return Status::NotFound("database " + db + " is missing; restore it from a backup "
                             "(see docs/operations.md) or run gateway init in a new directory");
   }
+  if (options.read_database_ahead) ReadDatabaseAhead(db);  // before SQLite holds locks on it
   auto store = Store::Open(db, false, config.busy_timeout);
   if (!store.ok()) {
     // Only damage calls for a restore; a read-only, full or locked store does not.

@@ -65,9 +65,18 @@ class Deployment {
   // Creates a new deployment in `dir` (which may exist but must not hold a
   // gateway.toml yet): folders, keys, default settings, an empty database.
   static Status Init(const std::string& dir);
+  struct OpenOptions {
+    // Read the database and its WAL in order into the page cache before
+    // SQLite opens them (storage/page_cache.h): gateway serve's integrity
+    // check then finds every page in memory.
+    bool read_database_ahead = false;
+  };
   // Opens an existing deployment and its database. Policies are not loaded
   // here (a server loads them with policies().Reload(), which may fail).
-  static Result<std::unique_ptr<Deployment>> Open(const std::string& dir);
+  static Result<std::unique_ptr<Deployment>> Open(const std::string& dir, OpenOptions options);
+  static Result<std::unique_ptr<Deployment>> Open(const std::string& dir) {
+    return Open(dir, OpenOptions{});
+  }
 
   const std::string& dir() const { return dir_; }
   const DeploymentConfig& config() const { return config_; }

@@ -311,7 +311,7 @@ int PolicyCheck(const Args& a, std::ostream& out, std::ostream& err) {
 int Serve(const Args& a, std::ostream& out, std::ostream& err) {
   auto dir = a.Require("dir");
   if (!dir.ok()) return Fail(err, dir.status());
-  auto opened = Deployment::Open(*dir);
+  auto opened = Deployment::Open(*dir, {.read_database_ahead = true});
   if (!opened.ok()) return Fail(err, opened.status());
   Deployment& d = **opened;
   if (Status s = d.store().CheckIntegrity(); !s.ok()) {

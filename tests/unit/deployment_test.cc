@@ -32,6 +32,21 @@ TEST_CASE("init creates folders, secret keys with mode 0600, settings and a data
   CHECK(loose.status().message().find("chmod 600") != std::string::npos);
 }
 
+TEST_CASE("a deployment opened with its database read ahead passes its integrity check",
+          "[deployment]") {
+  test::TempDir tmp;
+  std::string dir = tmp.path() + "/gw";
+  REQUIRE(Deployment::Init(dir).ok());
+  auto d = Deployment::Open(dir, {.read_database_ahead = true});
+  REQUIRE(d.ok());
+  CHECK((*d)->store().CheckIntegrity().ok());
+  REQUIRE((*d)->store().AppendAudit("test.entry", "test", "{}").ok());
+  auto verified = (*d)->store().VerifyAudit();
+  REQUIRE(verified.ok());
+  CHECK(verified->ok);
+  CHECK(verified->entries >= 1);
+}
+
 TEST_CASE("settings are validated with the key named", "[deployment]") {
   auto ok = ParseConfig("[server]\nlisten = \"0.0.0.0:9000\"\nthreads = 2\n", "gateway.toml");
   REQUIRE(ok.ok());
