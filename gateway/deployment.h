@@ -67,13 +67,18 @@ class Deployment {
   static Status Init(const std::string& dir);
   struct OpenOptions {
     // Read the database and its WAL in order into the page cache before
-    // SQLite opens them (storage/page_cache.h): gateway serve's integrity
-    // check then finds every page in memory.
+    // SQLite opens them (storage/page_cache.h), as far as half the available
+    // memory: gateway serve's integrity check then finds its pages there.
+    // Only where this process has no other connection to the database: the
+    // read closes a descriptor of the file, which drops every POSIX lock the
+    // process holds on it, SQLite's included.
     bool read_database_ahead = false;
   };
   // Opens an existing deployment and its database. Policies are not loaded
   // here (a server loads them with policies().Reload(), which may fail).
   static Result<std::unique_ptr<Deployment>> Open(const std::string& dir, OpenOptions options);
+  // (An overload, not a default argument: a nested struct's member
+  // initialisers cannot be used for one before the enclosing class is complete.)
   static Result<std::unique_ptr<Deployment>> Open(const std::string& dir) {
     return Open(dir, OpenOptions{});
   }

@@ -1,11 +1,15 @@
 #include "gateway/storage/page_cache.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace gw {
@@ -26,14 +30,22 @@ uint64_t AvailableMemoryBytes() {
 }
 
 Result<uint64_t> ReadIntoPageCache(const std::string& path, uint64_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Allocated first, so that nothing can throw while the descriptor is open.
+  std::vector<char> buffer(size_t{1} << 20);
+  // O_NONBLOCK: a FIFO in the database's place must not block the start.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ENOENT) return uint64_t{0};
     return Status::IoError("cannot open " + path + ": " + std::strerror(errno));
   }
-  // Doubles the kernel's read-ahead window for this file.
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::IoError(path + " is not a regular file");
+  }
+  // The whole file is wanted in order: a larger read-ahead window means fewer,
+  // longer disk reads.
   (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  std::vector<char> buffer(size_t{1} << 20);
   uint64_t done = 0;
   Status status = Status::Ok();
   while (done < max_bytes) {
@@ -52,13 +64,16 @@ Result<uint64_t> ReadIntoPageCache(const std::string& path, uint64_t max_bytes) 
   return done;
 }
 
-uint64_t ReadDatabaseAhead(const std::string& database_path) {
-  const uint64_t budget = AvailableMemoryBytes() / 2;
+uint64_t ReadDatabaseAhead(const std::string& database_path, uint64_t max_bytes) {
   uint64_t done = 0;
   for (const std::string& file : {database_path, database_path + "-wal"}) {
-    if (auto read = ReadIntoPageCache(file, budget - done); read.ok()) done += *read;
+    if (auto read = ReadIntoPageCache(file, max_bytes - done); read.ok()) done += *read;
   }
   return done;
+}
+
+uint64_t ReadDatabaseAhead(const std::string& database_path) {
+  return ReadDatabaseAhead(database_path, AvailableMemoryBytes() / 2);
 }
 
 }  // namespace gw

@@ -1,6 +1,6 @@
 // Reading a database file in order before the start-up check: every byte up
-// to the bound, a missing WAL as nothing, and an unreadable path as an error
-// that names it.
+// to the bound, a missing WAL as nothing, and an unreadable path or anything
+// but a regular file as an error that names it.
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -53,13 +53,27 @@ TEST_CASE("a missing file reads as nothing, an unreadable one is an error naming
   CHECK(directory.status().message().find(dir) != std::string::npos);
 }
 
-TEST_CASE("a database is read ahead with its WAL", "[storage][page_cache]") {
+TEST_CASE("a database is read ahead with its WAL, the two within one bound",
+          "[storage][page_cache]") {
   test::TempDir tmp;
   const std::string db = tmp.path() + "/gateway.db";
   test::WriteFile(db, std::string(300000, 'd'));
   CHECK(ReadDatabaseAhead(db) == 300000);  // no WAL beside it
   test::WriteFile(db + "-wal", std::string(70000, 'w'));
   CHECK(ReadDatabaseAhead(db) == 370000);
+  CHECK(ReadDatabaseAhead(db, 350000) == 350000);  // the WAL gets what is left
+  CHECK(ReadDatabaseAhead(db, 200000) == 200000);  // the database first
+}
+
+TEST_CASE("a FIFO in the database's place is refused at once, not waited on",
+          "[storage][page_cache]") {
+  test::TempDir tmp;
+  const std::string fifo = tmp.path() + "/gateway.db";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto read = ReadIntoPageCache(fifo, 1 << 20);  // would block forever without a writer
+  REQUIRE_FALSE(read.ok());
+  CHECK(read.status().message() == fifo + " is not a regular file");
+  CHECK(ReadDatabaseAhead(fifo, 1 << 20) == 0);
 }
 
 TEST_CASE("the memory available is read from /proc/meminfo", "[storage][page_cache]") {
