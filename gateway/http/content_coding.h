@@ -3,9 +3,9 @@
 //
 // Released tables are JSON or CSV with the same keys and codes in every cell,
 // so gzip makes a large table about 15 times smaller and a small one about 3
-// times (measured on one build of the benchmark's deployment: 66,622 bytes of
-// one country by origin, type and sex become 4,519, and 4,409-4,519 across the
-// five builds measured; 2,397 bytes of the five countries by type, 704).
+// times (the benchmark's table of one country by origin, type and sex: 64-68 KB
+// become 4.3-4.5 KB across the builds of its data measured, docs/api.md; 2,397
+// bytes of the five countries by type, 704).
 // Python requests, R httr and browsers ask for it by default, curl with
 // --compressed.
 //

@@ -29,6 +29,8 @@ uint64_t AvailableMemoryBytes() {
   return 0;
 }
 
+// Not common/byte_source.h's FileSource: its fopen would block on a FIFO, and
+// it cannot tell a missing WAL (nothing to read) from a failure.
 Result<uint64_t> ReadIntoPageCache(const std::string& path, uint64_t max_bytes) {
   // Allocated first, so that nothing can throw while the descriptor is open.
   std::vector<char> buffer(size_t{1} << 20);
